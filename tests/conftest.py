@@ -1,0 +1,26 @@
+"""Shared pytest fixtures: the real stories260K model files and what is loaded from them."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def model_files():
+    """The real stories260K.bin / tok512.bin (../shared/models in development and CI)."""
+    from gui64.models import find_model_files
+    return find_model_files()
+
+
+@pytest.fixture(scope="session")
+def checkpoint(model_files):
+    """The stories260K checkpoint as float32 arrays."""
+    from build_chain.checkpoint import load_checkpoint
+    return load_checkpoint(model_files.checkpoint)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(model_files, checkpoint):
+    """The tok512 tokenizer, checked against the model's vocabulary size."""
+    from build_chain.tokenizer import Tokenizer
+    return Tokenizer.load(model_files.tokenizer, vocab_size=checkpoint.config.vocab_size)
