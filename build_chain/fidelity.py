@@ -99,8 +99,9 @@ def multiplies_per_token(h: fmt.Header, pos: int) -> int:
     return fixed + per_pos
 
 
-def run(checkpoint: Path, tokenizer: Path, prompts: list, steps: int, out=sys.stdout) -> dict:
+def run(checkpoint: Path, tokenizer: Path, prompts: list, steps: int, out=None) -> dict:
     """Export to a temporary image, compare every prompt, print the table and the summary line."""
+    out = out or sys.stdout
     from build_chain.export import export_model
 
     with tempfile.TemporaryDirectory() as tmp:

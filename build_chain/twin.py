@@ -32,6 +32,8 @@ Sampling: greedy = first maximum. Otherwise d = max - logit, idx = min(511, resc
 invT = min(65535, 2^31 // (T8 << kt)); p = EXP16[idx]; top-p keeps the shortest prefix of the
 tokens sorted by (p desc, id asc) whose sum reaches (total >> 8) * (topp16 >> 8); then
 r = xorshift32() and the token at r % kept_total in that order (or id order without top-p).
+d is clamped to 2^24 before the rescale. The generator starts from seed_state(seed) =
+(seed * 0x9E3779B1) mod 2^32, or 1 if that is 0, so that small seeds give well-mixed draws.
 """
 
 from __future__ import annotations
@@ -98,6 +100,11 @@ def rms_pair(q: np.ndarray, rsqrt: np.ndarray) -> tuple[int, int]:
         u <<= 2
         k2 -= 1
     return int(rsqrt[u >> 8]), 23 + k2
+
+
+def seed_state(seed: int) -> int:
+    """The xorshift32 state a seed starts from (a multiplicative hash, never 0)."""
+    return (seed * 0x9E3779B1) & 0xFFFFFFFF or 1
 
 
 def xorshift32(state: int) -> int:
@@ -299,7 +306,7 @@ class Twin:
         """Generated token ids after the prompt (as the C64 emits them): at most ``steps``, stopping at
         BOS (1) or the end of the context."""
         self.reset()
-        state = seed & 0xFFFFFFFF or 1
+        state = seed_state(seed)
         token, out = prompt_tokens[0], []
         for pos in range(self.seq_len):
             logits = self.forward(token, pos)

@@ -24,3 +24,17 @@ def tokenizer(model_files, checkpoint):
     """The tok512 tokenizer, checked against the model's vocabulary size."""
     from build_chain.tokenizer import Tokenizer
     return Tokenizer.load(model_files.tokenizer, vocab_size=checkpoint.config.vocab_size)
+
+
+@pytest.fixture(scope="session")
+def exported(model_files, tmp_path_factory):
+    """weights.reu + reu_map.json exported from the real model (build_chain.export.ExportResult)."""
+    from build_chain.export import export_model
+    return export_model(model_files.checkpoint, model_files.tokenizer, tmp_path_factory.mktemp("export"))
+
+
+@pytest.fixture(scope="session")
+def twin(exported):
+    """The integer twin reading the exported image."""
+    from build_chain.twin import Twin
+    return Twin(exported.reu)
