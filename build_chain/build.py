@@ -50,10 +50,16 @@ class ProgramBuild:
     status: int  # `_status`: the status block (C64 -> host)
 
 
+CACHE_ENV = "GUI64_CACHE_DIR"
+
+
 def cache_root() -> Path:
-    """The user cache folder for builds (platformdirs)."""
+    """The cache folder for builds and exports: $GUI64_CACHE_DIR, else the user cache folder (platformdirs)."""
+    import os
+
     import platformdirs
-    return Path(platformdirs.user_cache_dir("gui64"))
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path(platformdirs.user_cache_dir("gui64"))
 
 
 def _digest(parts: list[tuple[str, bytes]]) -> str:

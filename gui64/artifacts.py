@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import platformdirs
-
+from build_chain.build import cache_root
 from gui64.errors import Gui64Error
 
-CACHE_ENV = "GUI64_CACHE_DIR"
 DONE_FILE = "artifacts.json"
 SOURCE_SUFFIXES = {".py", ".c", ".h", ".s", ".inc", ".cfg"}
 
@@ -39,11 +36,6 @@ class Artifacts:
     prg: Path  # llama64.prg
     labels: Path  # ld65 -Ln label file
     map: Path  # ld65 map file
-
-
-def cache_root() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path(platformdirs.user_cache_dir("gui64"))
 
 
 def _build_chain_sources() -> list[Path]:

@@ -38,3 +38,18 @@ def twin(exported):
     """The integer twin reading the exported image."""
     from build_chain.twin import Twin
     return Twin(exported.reu)
+
+
+def pytest_configure(config):
+    """Keep builds, exports and settings of the test run out of the user's folders."""
+    import os
+    import tempfile
+    os.environ.setdefault("GUI64_CACHE_DIR", tempfile.mkdtemp(prefix="gui64-test-cache-"))
+    os.environ.setdefault("GUI64_CONFIG_DIR", tempfile.mkdtemp(prefix="gui64-test-config-"))
+
+
+@pytest.fixture(scope="session")
+def artifacts(model_files):
+    """weights.reu + llama64.prg as the CLI builds them (cached for the test run)."""
+    from gui64.artifacts import ensure_artifacts
+    return ensure_artifacts(model_files)
