@@ -35,3 +35,31 @@ fidelity: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# ---- packaging (issue 7): desktop entry, wheel + sdist, one-folder app bundle
+# GUI64: the launcher the desktop entry runs (default: this checkout's venv).
+# DIST_FLAGS / BUNDLE_FLAGS: --without-program ships only the boot ROMs prebuilt.
+GUI64        ?= $(abspath $(VENV)/bin/gui64)
+DIST_DIR     ?= dist
+BUNDLE_DIR   ?= dist/bundle
+BUNDLE_WORK  ?= build/bundle
+DIST_FLAGS   ?=
+BUNDLE_FLAGS ?=
+
+.PHONY: install-desktop uninstall-desktop dist bundle
+
+install-desktop: $(STAMP)
+	bash packaging/desktop.sh install '$(GUI64)'
+
+uninstall-desktop:
+	bash packaging/desktop.sh uninstall
+
+dist: $(STAMP)
+	$(PY) -m pip install -q build
+	$(PY) packaging/build_dist.py --outdir '$(DIST_DIR)' $(DIST_FLAGS)
+
+bundle: $(STAMP)
+	$(PY) -m pip install -q pyinstaller
+	$(PY) -m PyInstaller --noconfirm --clean --log-level WARN --distpath '$(BUNDLE_DIR)' \
+	  --workpath '$(BUNDLE_WORK)' packaging/gui64.spec -- $(BUNDLE_FLAGS)
+	@echo "bundle: $(BUNDLE_DIR)/gui64/gui64 (try: $(BUNDLE_DIR)/gui64/gui64 doctor)"

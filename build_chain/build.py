@@ -143,6 +143,11 @@ def build_boot_roms(out_dir: str | Path | None = None) -> BootRoms:
         ToolchainError: ca65/ld65 missing or failing.
     """
     from build_chain.bootrom import chargen
+    if not all(shutil.which(t) for t in ("ca65", "ld65")):
+        from build_chain.prebuilt import prebuilt_boot_roms
+        shipped = prebuilt_boot_roms()  # a wheel or bundle without cc65: the ROMs built at dist time
+        if shipped is not None:
+            return shipped
     digest = _digest(_bootrom_sources())
     if out_dir is None:
         final = cache_root() / f"bootrom-{digest}"
@@ -248,6 +253,11 @@ def build_program(out_dir: str | Path | None = None, extra_sources: tuple[str | 
         ToolchainError: a cc65 tool is missing, or a file does not compile ("file:line: message").
     """
     headers = generated_headers()
+    if not extra_sources and not defines and not all(shutil.which(t) for t in ("cc65", "ca65", "ld65")):
+        from build_chain.prebuilt import prebuilt_program
+        shipped = prebuilt_program()  # a wheel or bundle without cc65: the program built at dist time
+        if shipped is not None:
+            return shipped
     sources = program_sources(extra=tuple(Path(p).resolve() for p in extra_sources), exclude=tuple(exclude))
     includes = sorted(p for p in C64_DIR.iterdir() if p.suffix in (".h", ".inc", ".cfg"))
     parts = [(f"src/{p.name}", p.read_bytes()) for p in sources + includes]

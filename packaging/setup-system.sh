@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(vice cc65 xvfb xauth libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
           libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0
-          libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 desktop-file-utils)
+          libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 desktop-file-utils
+          xdg-utils shared-mime-info libglib2.0-bin)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -14,7 +14,10 @@ from gui64 import __version__
 from gui64.settings import Settings
 from gui64.ui.main_window import MainWindow, classify_drop
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+# icons: gui64/resources in an installed wheel, else the checkout's resources/
+RESOURCES = next((d for d in (Path(__file__).resolve().parents[1] / "resources",
+                              Path(__file__).resolve().parents[2] / "resources") if d.is_dir()),
+                 Path(__file__).resolve().parents[2] / "resources")
 
 
 def main(argv: list[str] | None = None) -> int:
