@@ -32,10 +32,10 @@ class Artifacts:
     """Everything a machine needs, all in one cache folder."""
 
     reu: Path  # weights.reu
-    reu_map: Path  # reu_map.json
+    reu_map: Path | None  # reu_map.json (None: not known, e.g. a dropped image without one)
     prg: Path  # llama64.prg
     labels: Path  # ld65 -Ln label file
-    map: Path  # ld65 map file
+    map: Path | None  # ld65 map file (None: not known)
 
 
 def _build_chain_sources() -> list[Path]:
@@ -116,6 +116,42 @@ def ensure_artifacts(model_files, progress: Callable[[str], None] | None = None,
         return _load(final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def device_set(reu: str | Path | None = None, prg: str | Path | None = None, labels: str | Path | None = None,
+               model_files=None, progress: Callable[[str], None] | None = None) -> Artifacts:
+    """What a run on a device needs: the given files, the missing ones from the build (cached).
+
+    A program without a label file gets the ``.lbl`` beside it; ``reu_map.json`` and the ld65
+    map are taken from beside the image / the program when they are there (else None).
+
+    Args:
+        reu, prg, labels: given files (None: the built ones; a given prg keeps its own labels).
+        model_files: for the build (None: gui64.models.find_model_files()); only read when needed.
+        progress: as for ensure_artifacts.
+
+    Raises:
+        ArtifactError: a file does not exist, or the build failed.
+    """
+    if reu is None or prg is None:
+        if model_files is None:
+            from gui64.models import find_model_files
+            model_files = find_model_files()
+        built = ensure_artifacts(model_files, progress=progress)
+        reu = reu or built.reu
+        if prg is None:
+            prg, labels = built.prg, labels or built.labels
+    if labels is None:
+        labels = Path(prg).with_suffix(".lbl")
+    for what, path in (("REU image", reu), ("program", prg), ("label file", labels)):
+        if not Path(path).is_file():
+            raise ArtifactError(f"the {what} {path} does not exist" +
+                                (": give it with --labels (ld65 -Ln), or put it beside the program."
+                                 if what == "label file" else "."))
+    reu_map = Path(reu).with_name("reu_map.json")
+    ld_map = Path(prg).with_suffix(".map")
+    return Artifacts(Path(reu), reu_map if reu_map.is_file() else None, Path(prg), Path(labels),
+                     ld_map if ld_map.is_file() else None)
 
 
 def _load(folder: Path) -> Artifacts:

@@ -133,21 +133,11 @@ def profiles_main(args, store: ProfileStore, passwords: PasswordStore) -> int:
 
 def _artifacts(args):
     """(reu, prg, labels) paths: the given ones, else the built ones (cached)."""
-    reu, prg, labels = args.reu, args.prg, args.labels
-    if reu is None or prg is None:
-        from gui64.artifacts import ensure_artifacts
-        from gui64.models import find_model_files
-        built = ensure_artifacts(find_model_files(args.model_dir), progress=lambda msg: _err(msg))
-        reu = reu or built.reu
-        if prg is None:
-            prg, labels = built.prg, labels or built.labels
-    if labels is None:
-        labels = Path(prg).with_suffix(".lbl")
-    for what, path in (("REU image", reu), ("program", prg), ("label file", labels)):
-        if not Path(path).is_file():
-            raise ProfileError(f"the {what} {path} does not exist" +
-                               (": give it with --labels (ld65 -Ln)." if what == "label file" else "."))
-    return Path(reu), Path(prg), Path(labels)
+    from gui64.artifacts import device_set
+    from gui64.models import find_model_files
+    model_files = find_model_files(args.model_dir) if args.reu is None or args.prg is None else None
+    a = device_set(args.reu, args.prg, args.labels, model_files, progress=lambda msg: _err(msg))
+    return a.reu, a.prg, a.labels
 
 
 class _UploadPrinter:
@@ -174,8 +164,8 @@ class _UploadPrinter:
 
 def run_main(args, ap) -> int:
     from gui64.generate import _check_args, _Printer
-    from gui64.machine.ultimate import Ultimate, UltimateOptions, UltimateSession
-    from gui64.session import PromptRefused
+    from gui64.machine.ultimate import Ultimate, UltimateOptions
+    from gui64.session import PromptRefused, UltimateSession
 
     _check_args(ap, args)
     passwords = PasswordStore()

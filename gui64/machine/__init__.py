@@ -1,4 +1,4 @@
-"""Machine backends (no Qt): the VICE process with its binary monitor client, later the Ultimate."""
+"""Machine backends (no Qt): VICE (process + binary monitor) and the Ultimate (REST + DMA), behind backend.Backend."""
 
 from gui64.errors import Gui64Error
 

@@ -5,10 +5,10 @@ a timeout and turns network trouble into an ``UltimateError`` whose text says wh
 what to do (which service to switch on, which setting to change). The password goes only into
 the ``X-Password`` header and the DMA AUTHENTICATE frame; it is never logged.
 
-``UltimateSession`` is gui64.session.Session on a real C64: preflight, upload weights.reu with
-REUWRITE (resumable), ``runners:run_prg``, wait for the program's READY, write the parameter
-block, then poll the status block and the screen with ``machine:readmem`` and emit the same
-gui64.events as a VICE run (plus ``UploadProgress`` while the image goes over).
+The story run on a device is gui64.session.Session driving
+gui64.machine.ultimate_backend.UltimateBackend, which uses this client: preflight, upload
+weights.reu with REUWRITE (resumable), ``runners:run_prg``, the parameter block once the program
+reports READY, then ``machine:readmem`` polls.
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
 
-from build_chain.errors import BuildChainError
-from build_chain.blocks import ERROR_TEXT, PARAMS_SIZE, STATUS_SIZE, Params, State, Status
-from gui64.events import Event, Failed, Finished, ScreenFrame, SessionState, StateChanged
+from build_chain.blocks import STATUS_SIZE
 from gui64.machine import MachineError
 from gui64.machine import ultimate_protocol as up
-from gui64.machine.vice import (COLOUR_RAM, SCREEN_CELLS, SCREEN_RAM, VIC_BACKGROUND, VIC_BORDER, VIC_MEMSETUP,
-                                Snapshot)
+from gui64.machine.backend import (COLOUR_RAM, SCREEN_CELLS, SCREEN_RAM, VIC_BACKGROUND, VIC_BORDER, VIC_MEMSETUP,
+                                   Snapshot)
 
 log = logging.getLogger("gui64.ultimate")
 
@@ -463,7 +460,7 @@ class Ultimate:
     # ------------------------------------------------------------ polling (the session's backend)
 
     def poll(self, status_addr: int | None, status_size: int = STATUS_SIZE, screen: bool = True) -> Snapshot:
-        """Status block (and the text screen) through readmem: same shape as Vice.poll."""
+        """Status block (and the text screen) through readmem: same shape as Vice.poll (one try)."""
         status = self.readmem(status_addr, status_size) if status_addr is not None else b""
         codes = colours = None
         border = background = 0
@@ -581,7 +578,7 @@ def _status_remedy(status: int) -> str:
             503: "the device is busy: try again"}.get(status, "check the device and try again")
 
 
-# ---------------------------------------------------------------- the story run on a device
+# ---------------------------------------------------------------- options of a story run on a device
 
 READY_TIMEOUT = 30.0  # wall seconds from run_prg to the program's READY
 SILENCE_LIMIT = 10.0  # wall seconds of failed polls before the device counts as gone
@@ -599,168 +596,3 @@ class UltimateOptions:
     ready_timeout: float = READY_TIMEOUT
     silence_limit: float = SILENCE_LIMIT
     upload_retries: int = UPLOAD_RETRIES
-
-
-# LAYERING: a story run sits above the machine layer (ui -> session -> machine); this class lives
-# here until gui64.session takes a backend object (Ultimate.poll has Vice.poll's shape).
-from gui64.session import Session  # noqa: E402
-
-
-class UltimateSession(Session):
-    """One story run on a real C64 with an Ultimate: gui64.session.Session with the device as backend.
-
-    Args:
-        device: the Ultimate client (host, ports, password).
-        params: prompt and sampling settings.
-        reu: weights.reu path; prg: llama64.prg path; labels: its ld65 label file.
-        options: UltimateOptions.
-        model_files, tokenizer, seq_len: as for Session (the tokenizer decodes the tokens).
-    """
-
-    def __init__(self, device: Ultimate, params: Params, reu: str | Path, prg: str | Path, labels: str | Path,
-                 options: UltimateOptions | None = None, model_files=None, tokenizer=None, seq_len: int | None = None):
-        from gui64.artifacts import Artifacts
-        super().__init__(params, model_files=model_files, tokenizer=tokenizer, seq_len=seq_len,
-                         artifacts=Artifacts(Path(reu), None, Path(prg), Path(labels), None))
-        self.device = device
-        self.uoptions = options or UltimateOptions()
-        self.preflight_result: Preflight | None = None
-        self.upload_report: UploadReport | None = None
-
-    def _run(self, emit, cancel: threading.Event, run) -> Event:
-        try:
-            return self._run_device(emit, cancel, run)
-        except UploadInterrupted as exc:
-            return emit(Failed(str(exc), f"Start again with resume from byte {exc.resume_offset} "
-                                         f"(gui64 ultimate run --resume-from {exc.resume_offset}).", run.text))
-        except DeviceSilent as exc:
-            return emit(Failed(str(exc), "The story so far is kept. Check the device's power and network, "
-                                         "then start the story again.", run.text))
-        except UltimateError as exc:
-            return emit(Failed(str(exc), "", run.text))
-        except BuildChainError as exc:
-            return emit(Failed(str(exc), "", run.text))
-
-    def _run_device(self, emit, cancel: threading.Event, run) -> Event:
-        from build_chain.labels import read_labels
-        from build_chain.reu_format import MAGIC, read_header
-
-        opts, dev = self.uoptions, self.device
-        labels = read_labels(self.artifacts.labels)
-        missing = [n for n in ("_params", "_status") if n not in labels]
-        if missing:
-            raise MachineError(f"the program's label file has no {', '.join(missing)}: build it again.")
-        params_addr, status_addr = labels["_params"], labels["_status"]
-        image = Path(self.artifacts.reu).read_bytes()
-        prg = Path(self.artifacts.prg).read_bytes()
-        needed = read_header(self.artifacts.reu).reu_size if image[:len(MAGIC)] == MAGIC else len(image)
-
-        emit(StateChanged(SessionState.STARTING, f"checking {dev.host}"))
-        say = lambda msg: emit(StateChanged(SessionState.STARTING, msg))  # noqa: E731
-        self.preflight_result = pre = dev.preflight(needed, fix_reu=opts.fix_reu, say=say)
-        emit(StateChanged(SessionState.STARTING, pre.summary()))
-        if cancel.is_set():
-            return emit(StateChanged(SessionState.STOPPED, "stopped by the user"))
-
-        if not opts.skip_upload:
-            emit(StateChanged(SessionState.STARTING, f"uploading {Path(self.artifacts.reu).name} "
-                                                     f"({human_bytes(len(image))}) into the REU"))
-            try:
-                self.upload_report = dev.upload_reu(image, progress=emit, cancel=cancel, start=opts.resume_from,
-                                                    retries=opts.upload_retries)
-            except UploadInterrupted:
-                if cancel.is_set():
-                    return emit(StateChanged(SessionState.STOPPED, "stopped by the user during the upload"))
-                raise
-            r = self.upload_report
-            emit(StateChanged(SessionState.STARTING, f"uploaded {human_bytes(r.total)} in {r.seconds:.1f} s "
-                                                     f"({human_bytes(r.bytes_per_s)}/s)"))
-
-        # Clear a stale status block (RAM survives a reset), then reset + load + RUN.
-        dev.writemem(status_addr, bytes(STATUS_SIZE))
-        dev.run_prg(prg)
-        started = time.monotonic()
-        emit(StateChanged(SessionState.BOOTED, f"{Path(self.artifacts.prg).name} started on {dev.host}"))
-
-        # The program shows its own prompt screen and reports READY; only then do the parameters
-        # go in (the reset and the KERNAL start-up would overwrite them earlier).
-        status = self._wait_ready(status_addr, started, emit, run, cancel)
-        if status is None:
-            return emit(StateChanged(SessionState.STOPPED, "stopped by the user"))
-        if status.state == State.ERROR:
-            return self._c64_error(status, emit, run)
-        dev.writemem(params_addr, self.params.pack())
-        return self._poll_loop(status_addr, started, emit, run, cancel)
-
-    def _poll(self, status_addr: int, screen: bool, run, emit) -> Snapshot:
-        """One poll, retried while the device is silent for less than the silence limit."""
-        first_failure = None
-        while True:
-            try:
-                return self.device.poll(status_addr, STATUS_SIZE, screen=screen)
-            except (Unreachable, ServiceOff) as exc:
-                now = time.monotonic()
-                if first_failure is None:
-                    first_failure = now
-                    emit(StateChanged(run.state, f"{self.device.host} is not answering; retrying"))
-                if now - first_failure >= self.uoptions.silence_limit:
-                    raise DeviceSilent(f"{self.device.where} stopped answering during the story ({exc})") from None
-                time.sleep(min(1.0, self.uoptions.silence_limit / 5))
-
-    def _emit_frame(self, snap: Snapshot, emit, run) -> None:
-        if snap.screen is not None:
-            frame = (snap.screen, snap.colours, snap.border, snap.background, snap.lowercase)
-            if frame != run.last_frame:
-                run.last_frame = frame
-                emit(ScreenFrame(*frame))
-
-    def _wait_ready(self, status_addr: int, started: float, emit, run, cancel) -> Status | None:
-        period = 1.0 / max(0.1, self.uoptions.poll_hz)
-        while not cancel.wait(period):
-            snap = self._poll(status_addr, True, run, emit)
-            self._emit_frame(snap, emit, run)
-            status = Status.parse(snap.status)
-            if status.valid and status.state in (State.READY, State.ERROR):
-                return status
-            if time.monotonic() - started > self.uoptions.ready_timeout:
-                raise UltimateError(
-                    f"the C64 program did not report READY within {self.uoptions.ready_timeout:.0f} s of "
-                    f"starting on {self.device.host} (no status block at ${status_addr:04X}): check the C64's "
-                    "screen; a cartridge or a fast loader may be in the way (disable it and try again).")
-        return None
-
-    def _c64_error(self, status: Status, emit, run) -> Event:
-        from gui64.session import _c64_remedy
-        return emit(Failed(f"the C64 stopped with an error: {ERROR_TEXT.get(status.error, status.error)}",
-                           _c64_remedy(status.error), run.text))
-
-    def _poll_loop(self, status_addr: int, started: float, emit, run, cancel) -> Event:
-        period = 1.0 / max(0.1, self.uoptions.poll_hz)
-        next_poll = time.monotonic()
-        n = 0
-        while True:
-            if cancel.wait(max(0.0, next_poll - time.monotonic())):
-                return emit(StateChanged(SessionState.STOPPED, "stopped by the user"))
-            next_poll = max(next_poll + period, time.monotonic())
-            every = self.uoptions.screen_every
-            snap = self._poll(status_addr, bool(every) and n % every == 0, run, emit)
-            n += 1
-            self._emit_frame(snap, emit, run)
-            status = Status.parse(snap.status)
-            if not status.valid:
-                raise UltimateError(f"the C64 program's status block at ${status_addr:04X} is gone: the C64 was "
-                                    "reset or another program runs. The story so far is kept.")
-            self._take_tokens(status, emit, run)
-            if status.state == State.ERROR:
-                return self._c64_error(status, emit, run)
-            if status.state == State.ENCODING and run.state != SessionState.ENCODING:
-                emit(StateChanged(SessionState.ENCODING))
-            elif status.state in (State.FORWARD, State.SAMPLING) and run.state != SessionState.RUNNING:
-                emit(StateChanged(SessionState.RUNNING))
-            if status.state in (State.ENCODING, State.FORWARD, State.SAMPLING):
-                self._progress(status, emit, run)
-            if status.state == State.DONE:
-                emit(StateChanged(SessionState.DONE))
-                count = len(run.tokens)
-                return emit(Finished(run.text, tuple(run.tokens), run.cycles_total,
-                                     run.cycles_total / count if count else 0.0, time.monotonic() - started))

@@ -28,6 +28,8 @@ from pathlib import Path
 from build_chain.runner import ProgramNotFound, resolve
 from gui64.machine import MachineError
 from gui64.machine import protocol as p
+from gui64.machine.backend import (COLOUR_RAM, SCREEN_CELLS, SCREEN_RAM, VIC_BACKGROUND, VIC_BORDER,  # noqa: F401
+                                   VIC_MEMSETUP, Snapshot)
 from gui64.machine.monitor import Monitor, MonitorError
 
 log = logging.getLogger("gui64.vice")
@@ -45,14 +47,6 @@ ROM_NAMES = {"kernal": ("kernal-901227-03.bin", "kernal"), "basic": ("basic-9012
 # The Commodore KERNAL's keyboard wait loop (screen editor, $E5CD-$E5D4: lda $C6 / sta $CC /
 # sta $0292 / beq $E5CD): the machine sits here once BASIC shows READY.
 COMMODORE_IDLE = (0xE5CD, 0xE5D5)
-
-# VIC-II / colour RAM addresses read by a poll (named once here).
-SCREEN_RAM = 0x0400
-COLOUR_RAM = 0xD800
-VIC_MEMSETUP = 0xD018  # $D018: screen and charset base; bit 1 selects the lower-case half
-VIC_BORDER = 0xD020
-VIC_BACKGROUND = 0xD021
-SCREEN_CELLS = 40 * 25
 
 REU_SIZES_KB = (128, 256, 512, 1024, 2048, 4096, 8192, 16384)
 PORT_ATTEMPTS = 4
@@ -269,22 +263,6 @@ def describe_exit(name: str, returncode: int | None) -> str:
     return f"{name} exited with status {returncode}"
 
 
-# ---------------------------------------------------------------- snapshots
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One poll: the status block and (optionally) the text screen."""
-
-    status: bytes  # raw status block
-    screen: bytes | None  # 1000 screen codes, or None when the screen was not read
-    colours: bytes | None  # 1000 colour nibbles (0..15)
-    border: int
-    background: int
-    lowercase: bool
-    wall: float  # time.monotonic() when taken
-
-
 # ---------------------------------------------------------------- the process
 
 
@@ -300,11 +278,13 @@ class Vice:
         warp: start in warp mode.
         display: "console" (headless, default) or "window" (on a private Xvfb without DISPLAY).
         port: preferred monitor port (another free one is taken if it is busy).
+        reu_kb: REU size in KB; None: from the image's header (``reu_size_kb``). A whole-REU dump
+            (the Ultimate simulator's) is bigger than the image its header describes.
     """
 
     def __init__(self, emulator: str, roms: RomSet, reu_image: str | Path | None = None, warp: bool = True,
                  display: str = "console", port: int | None = None, boot_timeout: float = 30.0,
-                 monitor_timeout: float = 5.0, extra_args: tuple[str, ...] = ()):
+                 monitor_timeout: float = 5.0, extra_args: tuple[str, ...] = (), reu_kb: int | None = None):
         self.emulator = emulator
         self.name = Path(emulator).name
         self.roms = roms
@@ -315,6 +295,7 @@ class Vice:
         self.boot_timeout = boot_timeout
         self.monitor_timeout = monitor_timeout
         self.extra_args = tuple(extra_args)
+        self.reu_kb = reu_kb
         self.proc: subprocess.Popen | None = None
         self.xvfb: subprocess.Popen | None = None
         self.monitor: Monitor | None = None
@@ -365,6 +346,9 @@ class Vice:
 
     def _environment(self) -> dict:
         env = dict(os.environ)
+        # VICE 3.7 exits ("failed to create user config dir") when $XDG_CONFIG_HOME is missing
+        config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        config_home.mkdir(parents=True, exist_ok=True)
         if self.display == "window" and not env.get("DISPLAY"):
             env["DISPLAY"] = self._start_xvfb()
         return env
@@ -376,7 +360,7 @@ class Vice:
             raise ViceError(f"REU image {self.reu_image} not found: build it again (gui64 export).")
         private = self.workdir / "weights.reu"
         shutil.copyfile(self.reu_image, private)
-        return ["-reu", "-reusize", str(reu_size_kb(self.reu_image)), "-reuimage", str(private)]
+        return ["-reu", "-reusize", str(self.reu_kb or reu_size_kb(self.reu_image)), "-reuimage", str(private)]
 
     def _argv(self, port: int, reu_args: list[str]) -> list[str]:
         argv = [self.emulator]
@@ -561,6 +545,12 @@ class Vice:
             border = io[VIC_BORDER - VIC_MEMSETUP] & 0x0F
             background = io[VIC_BACKGROUND - VIC_MEMSETUP] & 0x0F
         return Snapshot(status, codes, colours, border, background, lowercase, time.monotonic())
+
+    def write(self, address: int, data: bytes) -> None:
+        """Write RAM while the program runs, then resume: one short stop, like a poll."""
+        mon = self._mon()
+        mon.pipeline([(p.Command.MEMORY_SET, p.memory_set(address, data, self._ram_bank)), (p.Command.EXIT, b"")])
+        mon.running = True
 
     def set_warp(self, on: bool, timeout: float = 5.0) -> None:
         """Switch warp while running.

@@ -5,7 +5,7 @@ and forwards intent; it never opens a socket. The window wires it up:
 
 - ``check_requested(name)``: run ``device_for(profile, passwords).probe()`` on a worker and
   hand the result back with ``set_state(name, state)``;
-- ``send_requested(name, paths, fix_reu)``: start a gui64.machine.ultimate.UltimateSession for
+- ``send_requested(name, paths, fix_reu)``: start a gui64.session.UltimateSession for
   that profile with the dropped files (a weights.reu, optionally llama64.prg + its .lbl, or a
   folder holding a built set) and the "set the REU when needed" choice; feed its
   ``UploadProgress`` events to ``show_upload`` and its end to ``show_message``.

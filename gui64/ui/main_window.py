@@ -1,4 +1,4 @@
-"""The main window: controls, story, mirror, progress, memory maps and the Build panel, wired to one run at a time."""
+"""The main window: controls, story, mirror, progress, memory maps, the Build and Hardware panels, wired to one run at a time."""
 
 from __future__ import annotations
 
@@ -14,15 +14,19 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from gui64.events import Failed, Finished, Progress, SessionState, StateChanged, TokenEmitted
+from gui64.machine.ultimate import UploadProgress
 from gui64.memmap import MemoryMapError, ReuMap, kv_filled_bytes, load_ram_map, load_reu_map, regions_read
+from gui64.profiles import PasswordStore, ProfileStore
 from gui64.settings import Settings
 from gui64.ui.build_panel import BuildPanel, LogLine, ModelBanner, explain
 from gui64.ui.controls import RunControls, StoryPane
+from gui64.ui.hardware import HardwarePanel
 from gui64.ui.jobs import EventBridge, JobThread
 from gui64.ui.memview import human_bytes, ram_view, reu_view
 from gui64.ui.mirror import ScreenMirror, blank_frame, find_chargen
 from gui64.ui.progress import ProgressPanel
-from gui64.ui.wiring import ArtifactsReady, RunRequest, SessionFactory, build_job, default_session_factory, resolve_model_files
+from gui64.ui.wiring import (ArtifactsReady, DeviceTarget, RunRequest, SessionFactory, build_job,
+                             default_session_factory, probe_job, resolve_model_files)
 
 log = logging.getLogger("gui64.ui")
 
@@ -31,7 +35,7 @@ DROP_PATTERNS = (("stories*.bin", "checkpoint"), ("tok*.bin", "tokenizer"), ("*.
 
 STATE_TEXT = {
     SessionState.IDLE: "Ready.", SessionState.BUILDING: "Building (export + cc65, cached)…",
-    SessionState.STARTING: "Starting VICE and loading the REU image…", SessionState.BOOTED: "C64 booted.",
+    SessionState.STARTING: "Starting the C64 and loading the REU image…", SessionState.BOOTED: "C64 booted.",
     SessionState.ENCODING: "The C64 is reading the prompt…", SessionState.RUNNING: "The C64 is writing…",
     SessionState.DONE: "Done.", SessionState.STOPPED: "Stopped.", SessionState.FAILED: "Failed.",
 }
@@ -54,6 +58,8 @@ class MainWindow(QMainWindow):
         session_factory: RunRequest -> object with ``run(on_event, cancel)``; called on the worker.
         build_job_factory: model files -> build job for the Build panel.
         check_models: look for the model files now and show the download/pick banner if missing.
+        profiles, passwords: the Hardware panel's stores (default: the user's).
+        probe_job_factory: (profile, passwords) -> job returning a DeviceState (the Check button).
 
     Signals:
         run_started(): a run's worker started.
@@ -67,11 +73,13 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings, session_factory: SessionFactory | None = None,
                  build_job_factory: Callable[[Any], Callable] | None = None, check_models: bool = True,
-                 parent: QWidget | None = None):
+                 profiles: ProfileStore | None = None, passwords: PasswordStore | None = None,
+                 probe_job_factory: Callable[[Any, Any], Callable] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings
         self.session_factory = session_factory or default_session_factory
         self.build_job_factory = build_job_factory or build_job
+        self.probe_job_factory = probe_job_factory or probe_job
         self.setWindowTitle("gui64 — Llama2 on a Commodore 64")
         self.setAcceptDrops(True)
         self.run_thread: JobThread | None = None
@@ -79,6 +87,8 @@ class MainWindow(QMainWindow):
         self.reu_map: ReuMap | None = None
         self.messages: list[tuple[str, str]] = []
         self._side_threads: list[JobThread] = []
+        self.device_run: str | None = None  # profile a run was sent to (None: VICE, or no run)
+        self._probing: set[str] = set()
 
         self.bridge = EventBridge(self)
         self.controls = RunControls()
@@ -89,6 +99,7 @@ class MainWindow(QMainWindow):
         self.reu = reu_view()
         self.ram = ram_view()
         self.build_panel = BuildPanel(self._make_build_job)
+        self.hardware = HardwarePanel(profiles, passwords)
         self.banner = ModelBanner()
         self.banner.hide()
         self.message = QLabel()
@@ -128,6 +139,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(memory, "Memory")
         self.tabs.addTab(self.build_panel, "Build")
+        self.tabs.addTab(self.hardware, "Hardware")
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.mirror)
@@ -161,13 +173,15 @@ class MainWindow(QMainWindow):
         self.bridge.progressed.connect(self._on_progress)
         self.bridge.finished.connect(self._on_finished)
         self.bridge.failed.connect(self._on_failed)
-        self.bridge.other_received.connect(
-            lambda e: self._on_built(e.artifacts) if isinstance(e, ArtifactsReady) else None)
+        self.bridge.other_received.connect(self._on_other)
         self.build_panel.built.connect(self._on_built)
         self.build_panel.build_failed.connect(self.show_message)
         self.banner.download_requested.connect(self.download_models)
         self.banner.files_picked.connect(self.select_files)
         self.story.saved.connect(lambda path: self.statusBar().showMessage(f"Story saved to {path}.", 5000))
+        self.hardware.check_requested.connect(self.check_device)
+        self.hardware.send_requested.connect(self.send_to_device)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -231,12 +245,11 @@ class MainWindow(QMainWindow):
         bridge = EventBridge(self)
         bridge.other_received.connect(
             lambda e: self.banner.show_download(e.text, e.done or 0, e.total) if isinstance(e, LogLine) else None)
-        thread = self._side_job(job, bridge, "download")
-        thread.done.connect(self._on_downloaded)
-        thread.crashed.connect(lambda err: (self.banner.show_missing(err),
-                                            self.show_message(f"The download failed: {err}",
-                                                              "Check the network and press Download again, "
-                                                              "or pick the files.")))
+        self._side_job(job, bridge, "download", on_done=self._on_downloaded,
+                       on_crashed=lambda err: (self.banner.show_missing(err),
+                                               self.show_message(f"The download failed: {err}",
+                                                                 "Check the network and press Download again, "
+                                                                 "or pick the files.")))
 
     def _on_downloaded(self, files: Any) -> None:
         self.settings.model_dir = str(Path(files.checkpoint).parent)
@@ -303,9 +316,16 @@ class MainWindow(QMainWindow):
     def running(self) -> bool:
         return self.run_thread is not None
 
-    def make_request(self) -> RunRequest:
+    def make_request(self, target: DeviceTarget | None = None) -> RunRequest:
+        """The run the controls describe, in VICE or (``target``) on a device.
+
+        Raises:
+            gui64.models.ModelNotFound: no model files and no weights image to go on.
+        """
         model_files = None
         weights = self.settings.weights_reu or None
+        if target is not None:
+            weights = next((p for p in target.paths if p.lower().endswith(".reu")), weights)
         try:
             model_files = resolve_model_files(self.settings)
         except Exception:
@@ -313,20 +333,39 @@ class MainWindow(QMainWindow):
                 raise
         return RunRequest(params=self.controls.params(), emulator=self.controls.emulator.currentText(),
                           warp=self.controls.warp.isChecked(), rom_dir=self.settings.rom_dir or None,
-                          model_files=model_files, weights_reu=weights)
+                          model_files=model_files, weights_reu=weights, target=target)
 
     def generate(self) -> None:
-        """Start a story run on a worker thread (ignored while one runs)."""
+        """Start a story run in VICE on a worker thread (ignored while one runs)."""
+        self.start_run()
+
+    def send_to_device(self, name: str, paths: list, fix_reu: bool = False) -> None:
+        """Start a story run on the Ultimate of profile ``name`` with dropped files (the Hardware panel's drop)."""
         if self.running:
+            self.hardware.show_message("A story is running already.", "Stop it, or wait for it to end, then drop again.")
             return
+        if name not in self.hardware.store:
+            self.hardware.show_message(f"There is no profile {name}.", "Add it first (Add…).")
+            return
+        target = DeviceTarget(name, self.hardware.store.get(name), self.hardware.passwords,
+                              tuple(str(p) for p in paths), fix_reu)
+        self.start_run(target)
+
+    def start_run(self, target: DeviceTarget | None = None) -> bool:
+        """Start a story run on a worker thread, in VICE or on a device; False when none started."""
+        if self.running:
+            return False
         self.controls.store(self.settings)
         self.settings.save()
         try:
-            request = self.make_request()
+            request = self.make_request(target)
         except Exception as exc:
             self.show_message(str(exc), "Download the model files or pick them (bar at the top), then Generate.")
             self.check_models()
-            return
+            return False
+        if target is not None:
+            self.device_run = target.name
+            self.hardware.set_busy(target.name)
         self.clear_message()
         self.final_state = SessionState.STARTING
         self.story.start(request.params.prompt)
@@ -344,6 +383,7 @@ class MainWindow(QMainWindow):
         self.run_thread.finished.connect(self._on_run_thread_finished)
         self.run_thread.start()
         self.run_started.emit()
+        return True
 
     def stop(self) -> None:
         """Ask the run to stop (it ends at its next check of the cancel event)."""
@@ -365,6 +405,13 @@ class MainWindow(QMainWindow):
         if self.final_state not in (SessionState.DONE, SessionState.FAILED, SessionState.STOPPED):
             self.final_state = SessionState.DONE
         self.statusBar().showMessage(STATE_TEXT[self.final_state])
+        if self.device_run is not None:
+            name, self.device_run = self.device_run, None
+            self.hardware.set_busy(None)
+            if self.final_state == SessionState.FAILED and self.messages:
+                self.hardware.show_message(*self.messages[-1])
+            else:
+                self.hardware.show_message(f"{name}: {STATE_TEXT[self.final_state]}")
         self.run_ended.emit(self.final_state.value)
 
     def _on_state(self, event: StateChanged) -> None:
@@ -384,6 +431,12 @@ class MainWindow(QMainWindow):
                     for r in self.reu_map.regions if r.kind == "kv-cache"}
             self.reu.set_live(regions_read(self.reu_map.regions, event.layer, event.phase), fill)
 
+    def _on_other(self, event: Any) -> None:
+        if isinstance(event, ArtifactsReady):
+            self._on_built(event.artifacts)
+        elif isinstance(event, UploadProgress):
+            self.hardware.show_upload(event)
+
     def _on_finished(self, event: Finished) -> None:
         self.final_state = SessionState.DONE
         self.progress.finish()
@@ -396,12 +449,42 @@ class MainWindow(QMainWindow):
         self.progress.stop("failed")
         self.show_message(event.reason, event.remedy)
 
-    # -- side jobs (download, ROMs) -------------------------------------------------------------
+    # -- hardware -------------------------------------------------------------------------------
 
-    def _side_job(self, job, bridge: EventBridge | None, name: str) -> JobThread:
+    def check_device(self, name: str) -> None:
+        """Probe a profile's device on a worker and show what it found in the Hardware panel."""
+        if name in self._probing or name not in self.hardware.store:
+            return
+        self._probing.add(name)
+        self._side_job(self.probe_job_factory(self.hardware.store.get(name), self.hardware.passwords), None,
+                       f"probe {name}", on_done=lambda state: (self._probing.discard(name),
+                                                               self.hardware.set_state(name, state)),
+                       on_crashed=lambda err: (self._probing.discard(name),
+                                               self.hardware.show_message(f"Checking {name} failed: {err}")))
+
+    def _on_tab_changed(self, index: int) -> None:
+        """The first look at the Hardware panel checks the profiles not checked yet."""
+        if self.tabs.widget(index) is self.hardware:
+            for p in self.hardware.store:
+                if p.name not in self.hardware.states:
+                    self.check_device(p.name)
+
+    # -- side jobs (download, ROMs, device checks) -----------------------------------------------
+
+    def _side_job(self, job, bridge: EventBridge | None, name: str, on_done: Callable[[Any], Any] | None = None,
+                  on_crashed: Callable[[str], Any] | None = None) -> JobThread:
+        """Start a job on its own thread; ``on_done(result)`` / ``on_crashed(message)`` run on the GUI thread.
+
+        The handlers are connected before the thread starts: a quick job (a device check that is
+        refused at once) may finish before the caller could connect them afterwards.
+        """
         thread = JobThread(job, bridge, self, name=name)
         self._side_threads.append(thread)
         thread.finished.connect(lambda: self._side_threads.remove(thread) if thread in self._side_threads else None)
+        if on_done is not None:
+            thread.done.connect(on_done)
+        if on_crashed is not None:
+            thread.crashed.connect(on_crashed)
         thread.start()
         return thread
 

@@ -242,7 +242,7 @@ def vice_factory(tiny_roms):
     from gui64.machine.vice import Vice, find_emulator
 
     def factory(image, kb):
-        vice = Vice(find_emulator("x64"), tiny_roms, image, warp=True)
+        vice = Vice(find_emulator("x64"), tiny_roms, image, warp=True, reu_kb=kb if image else None)
         vice.start()
         return vice
     return factory

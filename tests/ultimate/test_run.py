@@ -14,7 +14,8 @@ import pytest
 
 from build_chain.blocks import Params
 from gui64.events import Failed, Finished, ScreenFrame, SessionState, StateChanged, TokenEmitted
-from gui64.machine.ultimate import Ultimate, UltimateOptions, UltimateSession, UploadProgress
+from gui64.machine.ultimate import Ultimate, UltimateOptions, UploadProgress
+from gui64.session import UltimateSession
 
 from .conftest import TOKEN_TABLE
 from .simulator import LOOPBACK, UltimateSimulator
@@ -140,7 +141,7 @@ def test_the_real_llama64_writes_a_story_on_the_simulated_device(model_files, to
     roms = find_roms()
 
     def factory(image, kb):
-        vice = Vice(find_emulator("x64"), roms, image, warp=True)
+        vice = Vice(find_emulator("x64"), roms, image, warp=True, reu_kb=kb if image else None)
         vice.start()
         return vice
 
