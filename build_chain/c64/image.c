@@ -10,14 +10,15 @@
 #include "reu_format.h"
 #include "status.h"
 
-#define MAX_REGIONS 128         /* stories260K: 94 */
+#define CHUNK 16                /* table entries fetched from the REU at a time */
 
 model_info_t model;
 run_params_t run;
 
 static uint8_t header[REU_HEADER_SIZE];
-static uint8_t table[MAX_REGIONS * REU_REGION_ENTRY_SIZE];  /* (n_regions, 12) raw entries */
-static uint8_t n_regions;
+static uint8_t chunk[CHUNK * REU_REGION_ENTRY_SIZE];  /* (CHUNK, 12) raw entries */
+static uint16_t n_regions;
+static uint32_t table_at;          /* REU address of the region table */
 
 #define H16(off) (*(uint16_t*)(header + (off)))
 #define H32(off) (*(uint32_t*)(header + (off)))
@@ -25,8 +26,6 @@ static uint8_t n_regions;
 void image_open(void)
 /* REU present and large enough, header magic and version right; else fail() with the code. */
 {
-    uint16_t n;
-
     model.reu_found = reu_size_detect();
     if (model.reu_found == 0) {
         fail(ERR_NO_REU);
@@ -52,26 +51,28 @@ void image_open(void)
     if (model.reu_found < model.reu_size) {
         fail(ERR_REU_TOO_SMALL);
     }
-    n = H16(HDR_N_REGIONS);
-    if (n > MAX_REGIONS) {
-        fail(ERR_MODEL_TOO_LARGE);
-    }
-    n_regions = (uint8_t)n;
-    reu_fetch(table, H32(HDR_TABLE_OFFSET), n * REU_REGION_ENTRY_SIZE);
+    n_regions = H16(HDR_N_REGIONS);
+    table_at = H32(HDR_TABLE_OFFSET);
 }
 
 static const uint8_t* find(uint8_t tensor, uint8_t layer)
-/* The raw table entry of (tensor, layer), or NULL. */
+/* The raw table entry of (tensor, layer), or NULL; the table stays in the REU and is scanned
+   CHUNK entries at a time (lookups happen once, at start-up). */
 {
     const uint8_t* e;
-    uint8_t i;
+    uint16_t i;
+    uint8_t j, n;
 
-    e = table;
-    for (i = 0; i < n_regions; ++i) {
-        if (e[RE_TENSOR] == tensor && e[RE_LAYER] == layer) {
-            return e;
+    for (i = 0; i < n_regions; i += n) {
+        n = (uint8_t)(n_regions - i < CHUNK ? n_regions - i : CHUNK);
+        reu_fetch(chunk, table_at + (uint32_t)i * REU_REGION_ENTRY_SIZE, n * REU_REGION_ENTRY_SIZE);
+        e = chunk;
+        for (j = 0; j < n; ++j) {
+            if (e[RE_TENSOR] == tensor && e[RE_LAYER] == layer) {
+                return e;
+            }
+            e += REU_REGION_ENTRY_SIZE;
         }
-        e += REU_REGION_ENTRY_SIZE;
     }
     return 0;
 }

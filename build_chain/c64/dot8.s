@@ -1,0 +1,520 @@
+;
+; dot8.s - int8 matrix rows times an int8 vector, each row rescaled: the forward pass's matmuls
+;
+; Per row, x.w = (sum (x+w)^2 - sum x^2 - sum w^2) / 2. The kernel adds the low bytes of
+; (x_j+w_j)^2 in one unrolled pass and the high bytes in a second, from one table of squares;
+; each column's table address is patched to sq2 + 256 + x_j once per input vector (matvec_patch),
+; and Y = w_j indexes it. Low bytes of squares repeat every 256, so negative weights (Y >= 128)
+; read the same table; the high pass branches on the weight's sign to a base 256 lower.
+; Carries: A keeps the sum's low byte, X counts carries, and each carry (left set) adds 1 to
+; the next add, so sum = A + 255 X + C. Sum x^2 comes from matvec_patch, sum w^2 per row from
+; a table model_init fills once with matvec_wsq (x = 0). Rows are DMA'd one by one from the
+; REU into wrow (a group of n < 64 columns sits at wrow + 64 - n and enters at column 64 - n).
+;
+; C prototypes (maths.h):
+;   void dot_init(void);                                      squares table; once
+;   uint32_t __fastcall__ matvec_patch(const int8_t* xq, uint8_t n);   returns sum xq^2
+;   void matvec_run(void);    out[r] (=|+=) rescale(x.w_r, mulhi16(M_r, S), e_r + sS - 16)
+;   void matvec_wsq(void);    wsq[r] = sum w_r^2 (3 bytes) for the patched n
+;   extern int32_t* mv_out; uint32_t mv_reu; uint16_t mv_stride; const uint8_t* mv_rec;
+;   extern uint8_t mv_rec_stride; uint16_t mv_rows, mv_s; uint8_t mv_ss, mv_add; uint8_t* mv_wsq;
+;
+; Contract:
+;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1, ptr2
+;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp,
+;                 ptr1-ptr3, tmp1-tmp4
+;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
+;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
+;
+; Coupling: DMA through reu.s's reu_dma (registers in reu.inc); the multiply tables of mul.s
+; (mul_init first). Cycles: about 26 per multiply-add, plus about 900 per row.
+;
+        .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp4
+        .include "reu.inc"              ; REU registers
+
+        .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq
+        .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
+        .export _mv_add, _mv_wsq
+        .import reu_dma, rescale_zp, umul16
+        .importzp mr0, ra0, rf0, rsh
+
+COLS    = 64                            ; columns of the unrolled kernel (reu_format GROUP)
+
+        .segment "ZEROPAGE"
+outp:   .res    2                       ; -> out[r]
+recp:   .res    2                       ; -> record of row r
+wsqp:   .res    2                       ; -> wsq[r]
+reucur: .res    3                       ; REU address of row r
+rowcnt: .res    2                       ; rows left
+v0:     .res    3                       ; sum of squares / 2S (24-bit)
+lx:     .res    1                       ; carry count of a pass
+h0:     .res    2                       ; high pass sum
+
+        .segment "TOPBSS"
+sq2lo:  .res    768                     ; low byte of (m-256)^2, m = 0..767
+sq2hi:  .res    768                     ; high byte of (m-256)^2
+        .segment "BSS"
+wrow:   .res    COLS                    ; the row being multiplied
+lo_vec: .res    2                       ; entry of the low pass (not at $xxFF: jmp ())
+hi_vec: .res    2                       ; entry of the high pass
+xsq:    .res    3                       ; sum xq^2 of the patched vector
+ncols:  .res    1                       ; n of the patched vector
+dmadst: .res    2                       ; wrow + 64 - n
+sval:   .res    3                       ; x.w of the row
+_mv_out:        .res 2
+_mv_reu:        .res 4
+_mv_stride:     .res 2
+_mv_rec:        .res 2
+_mv_rec_stride: .res 1
+_mv_rows:       .res 2
+_mv_s:          .res 2
+_mv_ss:         .res 1
+_mv_add:        .res 1
+_mv_wsq:        .res 2
+
+        .segment "CODE"
+
+; ----------------------------------------------------------------------------
+; dot_init: sq2[m] = (m-256)^2 mod 2^16 by (n+1)^2 = n^2 + 2n + 1, from n = -256 (0 mod 2^16)
+
+_dot_init:
+        lda     #0                      ; value
+        sta     ptr1                    ;
+        sta     ptr1+1                  ;
+        lda     #<($10000-511)          ; step 2n+1 = -511
+        sta     ptr2                    ;
+        lda     #>($10000-511)          ;
+        sta     ptr2+1                  ;
+        ldx     #0                      ; three pages
+        ldy     #0                      ;
+@loop:  lda     ptr1                    ;
+@st0:   sta     sq2lo,y                 ; (page patched below)
+        lda     ptr1+1                  ;
+@st1:   sta     sq2hi,y                 ;
+        clc                             ; value += step
+        lda     ptr1                    ;
+        adc     ptr2                    ;
+        sta     ptr1                    ;
+        lda     ptr1+1                  ;
+        adc     ptr2+1                  ;
+        sta     ptr1+1                  ;
+        clc                             ; step += 2
+        lda     ptr2                    ;
+        adc     #2                      ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr2+1                  ;
+:       iny                             ;
+        bne     @loop                   ;
+        inc     @st0+2                  ; next page
+        inc     @st1+2                  ;
+        inx                             ;
+        cpx     #3                      ;
+        bne     @loop                   ;
+        lda     #>sq2lo                 ; restore the code
+        sta     @st0+2                  ;
+        lda     #>sq2hi                 ;
+        sta     @st1+2                  ;
+        rts                             ;
+
+; ----------------------------------------------------------------------------
+; matvec_patch
+
+_matvec_patch:
+        sta     ncols                   ; n
+        ldy     #0                      ; xq
+        lda     (sp),y                  ;
+        sta     ptr2                    ;
+        iny                             ;
+        lda     (sp),y                  ;
+        sta     ptr2+1                  ;
+        lda     sp                      ; pop 2
+        clc                             ;
+        adc     #2                      ;
+        sta     sp                      ;
+        bcc     :+                      ;
+        inc     sp+1                    ;
+:       lda     #COLS                   ; first column c0 = 64 - n
+        sec                             ;
+        sbc     ncols                   ;
+        tax                             ;
+        clc                             ; DMA destination wrow + c0
+        adc     #<wrow                  ;
+        sta     dmadst                  ;
+        lda     #>wrow                  ;
+        adc     #0                      ;
+        sta     dmadst+1                ;
+        lda     lo_at,x                 ; entry points
+        sta     lo_vec                  ;
+        lda     lo_at+COLS+1,x          ;
+        sta     lo_vec+1                ;
+        lda     hi_at,x                 ;
+        sta     hi_vec                  ;
+        lda     hi_at+COLS+1,x          ;
+        sta     hi_vec+1                ;
+        lda     #0                      ; sum x^2
+        sta     xsq                     ;
+        sta     xsq+1                   ;
+        sta     xsq+2                   ;
+        ldy     #0                      ; j
+@col:   sty     tmp1                    ;
+        stx     tmp2                    ; column c
+        lda     (ptr2),y                ; x_j
+        sta     tmp3                    ;
+        tay                             ; x^2 = sq2[256 + x]
+        cmp     #$80                    ;
+        bcs     @neg                    ;
+        lda     sq2lo+256,y             ;
+        clc                             ;
+        adc     xsq                     ;
+        sta     xsq                     ;
+        lda     sq2hi+256,y             ;
+        jmp     @add                    ;
+@neg:   lda     sq2lo,y                 ;
+        clc                             ;
+        adc     xsq                     ;
+        sta     xsq                     ;
+        lda     sq2hi,y                 ;
+@add:   adc     xsq+1                   ;
+        sta     xsq+1                   ;
+        bcc     :+                      ;
+        inc     xsq+2                   ;
+:       lda     lo_at,x                 ; ptr1 -> lo column code
+        sta     ptr1                    ;
+        lda     lo_at+COLS+1,x          ;
+        sta     ptr1+1                  ;
+        lda     tmp3                    ; operand = sq2lo + 256 + x (16-bit)
+        ldy     #$FF                    ; sign extension of x
+        cmp     #$80                    ;
+        bcs     :+                      ;
+        ldy     #0                      ;
+:       sty     tmp4                    ;
+        clc                             ;
+        adc     #<(sq2lo+256)           ;
+        ldy     #4                      ; low pass operand
+        sta     (ptr1),y                ;
+        pha                             ;
+        lda     tmp4                    ;
+        adc     #>(sq2lo+256)           ;
+        iny                             ;
+        sta     (ptr1),y                ;
+        clc                             ; sq2hi = sq2lo + 768: same low byte
+        adc     #3                      ;
+        sta     tmp4                    ;
+        lda     hi_at,x                 ; ptr1 -> hi column code
+        sta     ptr1                    ;
+        lda     hi_at+COLS+1,x          ;
+        sta     ptr1+1                  ;
+        pla                             ;
+        ldy     #6                      ; positive-weight operand: sq2hi + 256 + x
+        sta     (ptr1),y                ;
+        ldy     #14                     ; negative-weight operand: sq2hi + x
+        sta     (ptr1),y                ;
+        lda     tmp4                    ;
+        ldy     #7                      ;
+        sta     (ptr1),y                ;
+        sec                             ;
+        sbc     #1                      ;
+        ldy     #15                     ;
+        sta     (ptr1),y                ;
+        ldx     tmp2                    ;
+        inx                             ;
+        ldy     tmp1                    ;
+        iny                             ;
+        cpy     ncols                   ;
+        beq     :+                      ;
+        jmp     @col                    ;
+:       lda     xsq+2                   ; return sum x^2
+        sta     sreg                    ;
+        lda     #0                      ;
+        sta     sreg+1                  ;
+        lda     xsq                     ;
+        ldx     xsq+1                   ;
+        rts                             ;
+
+; ----------------------------------------------------------------------------
+; row set-up shared by matvec_run and matvec_wsq
+
+rows_begin:
+        lda     _mv_reu                 ;
+        sta     reucur                  ;
+        lda     _mv_reu+1               ;
+        sta     reucur+1                ;
+        lda     _mv_reu+2               ;
+        sta     reucur+2                ;
+        lda     _mv_rows                ;
+        sta     rowcnt                  ;
+        lda     _mv_rows+1              ;
+        sta     rowcnt+1                ;
+        lda     _mv_wsq                 ;
+        sta     wsqp                    ;
+        lda     _mv_wsq+1               ;
+        sta     wsqp+1                  ;
+        rts                             ;
+
+; dot_row: DMA row r, run both passes: v0..v0+2 = sum (x_j + w_j)^2; advance reucur
+dot_row:
+        lda     reucur                  ; REU -> wrow + 64 - n
+        sta     REU_REUADDR             ;
+        lda     reucur+1                ;
+        sta     REU_REUADDR+1           ;
+        lda     reucur+2                ;
+        sta     REU_REUADDR+2           ;
+        lda     dmadst                  ;
+        sta     REU_C64ADDR             ;
+        lda     dmadst+1                ;
+        sta     REU_C64ADDR+1           ;
+        lda     ncols                   ;
+        sta     REU_LENGTH              ;
+        lda     #0                      ;
+        sta     REU_LENGTH+1            ;
+        lda     #REU_CMD_FETCH          ;
+        jsr     reu_dma                 ;
+        clc                             ; next row
+        lda     reucur                  ;
+        adc     _mv_stride              ;
+        sta     reucur                  ;
+        lda     reucur+1                ;
+        adc     _mv_stride+1            ;
+        sta     reucur+1                ;
+        bcc     :+                      ;
+        inc     reucur+2                ;
+:       lda     #0                      ; low pass
+        tax                             ;
+        clc                             ;
+        jmp     (lo_vec)                ;
+lo_end: stx     lx                      ; sum = A + C + 255 X
+        adc     #0                      ;
+        sta     v0                      ;
+        lda     lx                      ;
+        adc     #0                      ;
+        sta     v0+1                    ;
+        lda     v0                      ;
+        sec                             ;
+        sbc     lx                      ;
+        sta     v0                      ;
+        bcs     :+                      ;
+        dec     v0+1                    ;
+:       lda     #0                      ; high pass
+        tax                             ;
+        clc                             ;
+        jmp     (hi_vec)                ;
+hi_end: stx     lx                      ;
+        adc     #0                      ;
+        sta     h0                      ;
+        lda     lx                      ;
+        adc     #0                      ;
+        sta     h0+1                    ;
+        lda     h0                      ;
+        sec                             ;
+        sbc     lx                      ;
+        bcs     :+                      ;
+        dec     h0+1                    ;
+:       clc                             ; v += 256 * h
+        adc     v0+1                    ;
+        sta     v0+1                    ;
+        lda     h0+1                    ;
+        adc     #0                      ;
+        sta     v0+2                    ;
+        rts                             ;
+
+; ----------------------------------------------------------------------------
+; matvec_wsq
+
+_matvec_wsq:
+        jsr     rows_begin              ;
+@row:   lda     rowcnt                  ;
+        ora     rowcnt+1                ;
+        beq     @done                   ;
+        jsr     dot_row                 ; x = 0: sum w^2
+        ldy     #0                      ;
+        lda     v0                      ;
+        sta     (wsqp),y                ;
+        iny                             ;
+        lda     v0+1                    ;
+        sta     (wsqp),y                ;
+        iny                             ;
+        lda     v0+2                    ;
+        sta     (wsqp),y                ;
+        jsr     next_wsq                ;
+        jsr     dec_rows                ;
+        jmp     @row                    ;
+@done:  rts                             ;
+
+next_wsq:
+        clc                             ;
+        lda     wsqp                    ;
+        adc     #3                      ;
+        sta     wsqp                    ;
+        bcc     :+                      ;
+        inc     wsqp+1                  ;
+:       rts                             ;
+
+dec_rows:
+        lda     rowcnt                  ;
+        bne     :+                      ;
+        dec     rowcnt+1                ;
+:       dec     rowcnt                  ;
+        rts                             ;
+
+; ----------------------------------------------------------------------------
+; matvec_run
+
+_matvec_run:
+        jsr     rows_begin              ;
+        lda     _mv_out                 ;
+        sta     outp                    ;
+        lda     _mv_out+1               ;
+        sta     outp+1                  ;
+        lda     _mv_rec                 ;
+        sta     recp                    ;
+        lda     _mv_rec+1               ;
+        sta     recp+1                  ;
+@row:   lda     rowcnt                  ;
+        ora     rowcnt+1                ;
+        bne     :+                      ;
+        rts                             ;
+:       jsr     dot_row                 ; v = sum (x+w)^2
+        ldy     #0                      ; 2S = v - sum x^2 - sum w^2 (24-bit)
+        sec                             ;
+        lda     v0                      ;
+        sbc     xsq                     ;
+        sta     v0                      ;
+        lda     v0+1                    ;
+        sbc     xsq+1                   ;
+        sta     v0+1                    ;
+        lda     v0+2                    ;
+        sbc     xsq+2                   ;
+        sta     v0+2                    ;
+        sec                             ;
+        lda     v0                      ;
+        sbc     (wsqp),y                ;
+        sta     v0                      ;
+        iny                             ;
+        lda     v0+1                    ;
+        sbc     (wsqp),y                ;
+        sta     v0+1                    ;
+        iny                             ;
+        lda     v0+2                    ;
+        sbc     (wsqp),y                ;
+        cmp     #$80                    ; S = 2S >> 1 (arithmetic)
+        ror                             ;
+        sta     sval+2                  ;
+        ror     v0+1                    ;
+        ror     v0                      ;
+        lda     v0                      ;
+        sta     sval                    ;
+        lda     v0+1                    ;
+        sta     sval+1                  ;
+        ldy     #0                      ; F = mulhi16(M, S)
+        lda     (recp),y                ;
+        sta     ra0                     ;
+        iny                             ;
+        lda     (recp),y                ;
+        sta     ra0+1                   ;
+        lda     _mv_s                   ;
+        sta     rf0                     ;
+        lda     _mv_s+1                 ;
+        sta     rf0+1                   ;
+        jsr     umul16                  ;
+        lda     mr0+1                   ; + 2^15, take bytes 2, 3
+        cmp     #$80                    ; C = bit 15
+        lda     mr0+2                   ;
+        adc     #0                      ;
+        sta     rf0                     ;
+        lda     mr0+3                   ;
+        adc     #0                      ;
+        sta     rf0+1                   ;
+        ldy     #2                      ; sh = e + sS - 16
+        lda     (recp),y                ;
+        clc                             ;
+        adc     _mv_ss                  ;
+        sec                             ;
+        sbc     #16                     ;
+        sta     rsh                     ;
+        lda     sval                    ; acc = S, sign-extended
+        sta     ra0                     ;
+        lda     sval+1                  ;
+        sta     ra0+1                   ;
+        lda     sval+2                  ;
+        sta     ra0+2                   ;
+        cmp     #$80                    ;
+        lda     #0                      ;
+        bcc     :+                      ;
+        lda     #$FF                    ;
+:       sta     ra0+3                   ;
+        jsr     rescale_zp              ;
+        ldy     #0                      ; out[r] = or += y
+        lda     _mv_add                 ;
+        bne     @add                    ;
+        ldx     #4                      ;
+@st:    lda     ra0,y                   ;
+        sta     (outp),y                ;
+        iny                             ;
+        dex                             ;
+        bne     @st                     ;
+        beq     @next                   ;
+@add:   clc                             ;
+        ldx     #4                      ;
+@ad:    lda     ra0,y                   ;
+        adc     (outp),y                ;
+        sta     (outp),y                ;
+        iny                             ;
+        dex                             ;
+        bne     @ad                     ;
+@next:  clc                             ; out += 4
+        lda     outp                    ;
+        adc     #4                      ;
+        sta     outp                    ;
+        bcc     :+                      ;
+        inc     outp+1                  ;
+:       clc                             ; rec += stride
+        lda     recp                    ;
+        adc     _mv_rec_stride          ;
+        sta     recp                    ;
+        bcc     :+                      ;
+        inc     recp+1                  ;
+:       jsr     next_wsq                ;
+        jsr     dec_rows                ;
+        jmp     @row                    ;
+
+; ----------------------------------------------------------------------------
+; the unrolled kernel: column j's operands are patched by matvec_patch
+
+lo_col: .repeat COLS, J
+        ldy     wrow+J                  ; w (index)
+        adc     sq2lo+256,y             ; + low byte of (x_j + w)^2 (operand patched)
+        bcc     :+                      ;
+        inx                             ; count the carry (C stays set: +1 next add)
+:       .endrepeat
+        jmp     lo_end                  ;
+
+hi_col: .repeat COLS, J
+        .scope
+        ldy     wrow+J                  ; w (index); N = w < 0
+        bmi     neg                     ;
+        adc     sq2hi+256,y             ; + high byte, w >= 0 (operand patched)
+        bcc     next                    ;
+        inx                             ;
+        bcs     next                    ; (always)
+neg:    adc     sq2hi,y                 ; + high byte, w < 0 (operand patched)
+        bcc     next                    ;
+        inx                             ;
+next:
+        .endscope
+        .endrepeat
+        jmp     hi_end                  ;
+
+        .segment "RODATA"
+lo_at:  .repeat COLS+1, J               ; address of column J's code, low bytes then high
+        .byte   <(lo_col + 9 * J)
+        .endrepeat
+        .repeat COLS+1, J
+        .byte   >(lo_col + 9 * J)
+        .endrepeat
+hi_at:  .repeat COLS+1, J
+        .byte   <(hi_col + 19 * J)
+        .endrepeat
+        .repeat COLS+1, J
+        .byte   >(hi_col + 19 * J)
+        .endrepeat

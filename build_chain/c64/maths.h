@@ -1,0 +1,73 @@
+/* maths.h - the integer primitives of the forward pass (ca65 on the C64, C in the host build).
+ *
+ * Every routine computes exactly what build_chain/twin.py names in brackets; the host build
+ * (tests/c64/host/shim.c) implements the same prototypes in plain C so that model.c can be
+ * compared with the twin in seconds with gcc.
+ */
+#ifndef MATHS_H
+#define MATHS_H
+
+#include <stdint.h>
+
+#if !defined(__CC65__) && !defined(__fastcall__)
+#define __fastcall__
+#endif
+
+/* ---- mul.s: scalar primitives ------------------------------------------------------------ */
+
+/* Build the multiply tables (mul.s) and the squares table of the kernel (dot8.s); once. */
+void mul_init(void);
+void dot_init(void);
+
+/* a * b for signed 16-bit a, b. */
+int32_t __fastcall__ mul16s(int16_t a, int16_t b);
+
+/* (a*b + 2^15) >> 16 for unsigned a, b                                          [mulhi16] */
+uint16_t __fastcall__ mulhi16(uint16_t a, uint16_t b);
+
+/* (acc*f + 2^(sh-1)) >> sh, 1 <= sh <= 62, floor shift, low 32 bits of the result [rescale] */
+int32_t __fastcall__ rescale(int32_t acc, uint16_t f, uint8_t sh);
+
+/* ---- quant.s: activation quantiser ------------------------------------------------------- */
+
+/* q[i] = quant(x)[i] for i < n (n <= 255); returns the pair's shift k and sets quant_s to
+ * S = m << k (0 and 0 when x is all zero)                                          [quant] */
+uint8_t __fastcall__ quant(const int16_t* x, int8_t* q, uint8_t n);
+extern uint16_t quant_s;
+
+/* ---- dot8.s: int8 matrix rows times an int8 vector, rescaled ----------------------------- */
+
+/* Parameters of matvec_run (set them, then call matvec_patch and matvec_run). */
+extern int32_t* mv_out;        /* (rows,) s32 outputs, stored or added to (mv_add) */
+extern uint32_t mv_reu;        /* REU address of the group's first weight (row 0) */
+extern uint16_t mv_stride;     /* bytes from one row to the next in the REU (cols) */
+extern const uint8_t* mv_rec;  /* this group's scale record of row 0: {M lo, M hi, e, 0} */
+extern uint8_t mv_rec_stride;  /* bytes from one row's record to the next (4 * groups) */
+extern uint16_t mv_rows;       /* rows */
+extern uint16_t mv_s;          /* input pair S */
+extern uint8_t mv_ss;          /* input pair sS */
+extern uint8_t mv_add;         /* 0: out[r] = y, 1: out[r] += y */
+extern uint8_t* mv_wsq;        /* (rows,) 3-byte sums of squared weights of this group (C64 only) */
+
+/* Patch the kernel for the input group xq[0..n-1] (n <= GROUP); returns sum xq^2. */
+uint32_t __fastcall__ matvec_patch(const int8_t* xq, uint8_t n);
+
+/* For every row r: out[r] (=|+=) rescale(dot(W[r], xq), mulhi16(M_r, S), e_r + sS - 16). */
+void matvec_run(void);
+
+/* Sum of squares of each row of the group (the C64 kernel's correction term), 3 bytes a row,
+ * written to mv_wsq; uses mv_reu, mv_stride, mv_rows and the n of the last matvec_patch. */
+void matvec_wsq(void);
+
+/* ---- att.s: attention inner loops -------------------------------------------------------- */
+
+/* s[t] = sum_i k[t][i] * q[i] for t < n, k (n, hs) int16 rows, q (hs,) int8. */
+void __fastcall__ att_scores(int32_t* s, const int16_t* k, const int8_t* q, uint16_t n);
+
+/* acc[i] += p[t] * v[t][i] (wrapping s32) for t < n, i < hs; v (n, hs) int16 rows. */
+void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
+
+/* Head size used by att_scores / att_values (set once by model_init). */
+extern uint8_t att_hs;
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * shim.c - host (gcc) stand-in for the C64 platform and the asm primitives, so that
+ * build_chain/c64/model.c runs on the PC against the integer twin.
+ *
+ * Usage:
+ *   host REU gen TEMP_Q8 TOPP_Q16 SEED STEPS TOKEN...   generated tokens, as Twin.generate
+ *   host REU trace TOKEN...                              every stage of every position
+ *
+ * The asm routines are written here in plain C from their contracts in maths.h; the REU is
+ * the image file in memory.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "maths.h"
+#include "hw.h"
+
+model_info_t model;
+run_params_t run;
+uint8_t params[PARAMS_SIZE];
+uint8_t status[STATUS_SIZE];
+
+static uint8_t* reu;
+static uint32_t reu_bytes;
+static uint16_t cur_pos;
+
+/* ---- platform ---------------------------------------------------------------------------- */
+
+static uint16_t rd16(uint32_t a) { return (uint16_t)(reu[a] | (reu[a + 1] << 8)); }
+static uint32_t rd32(uint32_t a) { return rd16(a) | ((uint32_t)rd16(a + 2) << 16); }
+
+uint32_t __fastcall__ region_offset(uint8_t tensor, uint8_t layer)
+{
+    uint32_t t = rd32(HDR_TABLE_OFFSET);
+    uint16_t n = rd16(HDR_N_REGIONS), i;
+    for (i = 0; i < n; ++i, t += REU_REGION_ENTRY_SIZE) {
+        if (reu[t] == tensor && reu[t + 1] == layer) {
+            return rd32(t + 4);
+        }
+    }
+    return 0;
+}
+
+uint32_t __fastcall__ region_length(uint8_t tensor, uint8_t layer)
+{
+    uint32_t t = rd32(HDR_TABLE_OFFSET);
+    uint16_t n = rd16(HDR_N_REGIONS), i;
+    for (i = 0; i < n; ++i, t += REU_REGION_ENTRY_SIZE) {
+        if (reu[t] == tensor && reu[t + 1] == layer) {
+            return rd32(t + 8);
+        }
+    }
+    return 0;
+}
+
+void __fastcall__ fail(uint8_t error)
+{
+    fprintf(stderr, "fail(%u)\n", error);
+    exit(2);
+}
+
+void __fastcall__ status_phase(uint8_t layer, uint8_t phase) { (void)layer; (void)phase; }
+
+void __fastcall__ reu_fetch(void* dst, uint32_t a, uint16_t len)
+{
+    a &= 0xFFFFFF;
+    if (a + len > reu_bytes) {
+        fprintf(stderr, "reu_fetch out of range %u+%u\n", a, len);
+        exit(3);
+    }
+    memcpy(dst, reu + a, len);
+}
+
+void __fastcall__ reu_stash(const void* src, uint32_t a, uint16_t len)
+{
+    a &= 0xFFFFFF;
+    if (a + len > reu_bytes) {
+        fprintf(stderr, "reu_stash out of range %u+%u\n", a, len);
+        exit(3);
+    }
+    memcpy(reu + a, src, len);
+}
+
+/* ---- maths ------------------------------------------------------------------------------- */
+
+void mul_init(void) {}
+void dot_init(void) {}
+
+int32_t __fastcall__ mul16s(int16_t a, int16_t b) { return (int32_t)a * b; }
+
+uint16_t __fastcall__ mulhi16(uint16_t a, uint16_t b)
+{
+    return (uint16_t)(((uint32_t)a * b + 0x8000u) >> 16);
+}
+
+int32_t __fastcall__ rescale(int32_t acc, uint16_t f, uint8_t sh)
+{
+    int64_t p = (int64_t)acc * f + ((int64_t)1 << (sh - 1));
+    if (sh < 1 || sh > 62) {
+        fprintf(stderr, "rescale shift %u\n", sh);
+        exit(4);
+    }
+    return (int32_t)(uint32_t)(uint64_t)(p >> sh);
+}
+
+uint16_t quant_s;
+
+uint8_t __fastcall__ quant(const int16_t* x, int8_t* q, uint8_t n)
+{
+    int32_t m = 0, r, v;
+    uint8_t k = 0, i;
+    for (i = 0; i < n; ++i) {
+        v = x[i] < 0 ? -x[i] : x[i];
+        if (v > m) {
+            m = v;
+        }
+    }
+    if (m == 0) {
+        memset(q, 0, n);
+        quant_s = 0;
+        return 0;
+    }
+    while ((m << k) < (1 << 14)) {
+        ++k;
+    }
+    r = (int32_t)((127LL << 23) / (m << k));
+    for (i = 0; i < n; ++i) {
+        q[i] = (int8_t)((((int64_t)x[i] << k) * r + (1 << 22)) >> 23);
+    }
+    quant_s = (uint16_t)(m << k);
+    return k;
+}
+
+int32_t* mv_out;
+uint32_t mv_reu;
+uint16_t mv_stride;
+const uint8_t* mv_rec;
+uint8_t mv_rec_stride;
+uint16_t mv_rows;
+uint16_t mv_s;
+uint8_t mv_ss;
+uint8_t mv_add;
+uint8_t* mv_wsq;
+static const int8_t* mv_x;
+static uint8_t mv_n;
+
+uint32_t __fastcall__ matvec_patch(const int8_t* xq, uint8_t n)
+{
+    uint32_t s = 0;
+    uint8_t i;
+    mv_x = xq;
+    mv_n = n;
+    for (i = 0; i < n; ++i) {
+        s += (uint32_t)(xq[i] * xq[i]);
+    }
+    return s;
+}
+
+void matvec_run(void)
+{
+    uint16_t r;
+    uint8_t j;
+    int8_t w[64];
+    for (r = 0; r < mv_rows; ++r) {
+        const uint8_t* rec = mv_rec + (uint32_t)r * mv_rec_stride;
+        int32_t acc = 0, y;
+        uint16_t f;
+        reu_fetch(w, mv_reu + (uint32_t)r * mv_stride, mv_n);
+        for (j = 0; j < mv_n; ++j) {
+            acc += w[j] * mv_x[j];
+        }
+        f = mulhi16((uint16_t)(rec[0] | (rec[1] << 8)), mv_s);
+        y = rescale(acc, f, (uint8_t)(rec[2] + mv_ss - 16));
+        mv_out[r] = mv_add ? mv_out[r] + y : y;
+    }
+}
+
+void matvec_wsq(void)
+{
+    uint16_t r;
+    uint8_t j;
+    int8_t w[64];
+    for (r = 0; r < mv_rows; ++r) {
+        uint32_t s = 0;
+        reu_fetch(w, mv_reu + (uint32_t)r * mv_stride, mv_n);
+        for (j = 0; j < mv_n; ++j) {
+            s += (uint32_t)(w[j] * w[j]);
+        }
+        mv_wsq[3 * r] = (uint8_t)s;
+        mv_wsq[3 * r + 1] = (uint8_t)(s >> 8);
+        mv_wsq[3 * r + 2] = (uint8_t)(s >> 16);
+    }
+}
+
+uint8_t att_hs;
+
+void __fastcall__ att_scores(int32_t* s, const int16_t* k, const int8_t* q, uint16_t n)
+{
+    uint16_t t;
+    uint8_t i;
+    for (t = 0; t < n; ++t) {
+        int32_t a = 0;
+        for (i = 0; i < att_hs; ++i) {
+            a += (int32_t)k[t * att_hs + i] * q[i];
+        }
+        s[t] = a;
+    }
+}
+
+void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n)
+{
+    uint16_t t;
+    uint8_t i;
+    for (t = 0; t < n; ++t) {
+        for (i = 0; i < att_hs; ++i) {
+            acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)((int32_t)v[t * att_hs + i] * p[t]));
+        }
+    }
+}
+
+/* ---- trace ------------------------------------------------------------------------------- */
+
+extern int16_t model_x[], model_q[], model_k[], model_v[], model_att[], model_hb[];
+extern int32_t model_logits[];
+extern uint8_t trace_layer;
+static int tracing;
+
+static void dump16(const char* name, const int16_t* v, int n)
+{
+    int i;
+    if (trace_layer == 0xFF) {
+        printf("%u %s", cur_pos, name);
+    } else {
+        printf("%u L%u.%s", cur_pos, trace_layer, name);
+    }
+    for (i = 0; i < n; ++i) {
+        printf(" %d", v[i]);
+    }
+    printf("\n");
+}
+
+void host_trace(int stage)
+{
+    int dim = model.dim, kv = model.dim / model.n_heads * model.n_kv_heads, i;
+    uint8_t keep = trace_layer;
+    if (!tracing) {
+        return;
+    }
+    switch (stage) {
+    case 0: trace_layer = 0xFF; dump16("embed", model_x, dim); break;
+    case 1: dump16("q", model_q, dim); break;
+    case 2: dump16("k", model_k, kv); break;
+    case 3: dump16("v", model_v, kv); break;
+    case 4: dump16("att", model_att, dim); break;
+    case 5: dump16("x_att", model_x, dim); break;
+    case 6: dump16("hb", model_hb, model.hidden_dim); break;
+    case 7: dump16("x_ffn", model_x, dim); break;
+    default:
+        printf("%u logits", cur_pos);
+        for (i = 0; i < model.vocab_size; ++i) {
+            printf(" %d", model_logits[i]);
+        }
+        printf("\n");
+    }
+    trace_layer = keep;
+}
+
+/* ---- driver ------------------------------------------------------------------------------ */
+
+int main(int argc, char** argv)
+{
+    FILE* f;
+    int a = 3;
+    if (argc < 3) {
+        fprintf(stderr, "usage: host REU gen|trace ...\n");
+        return 1;
+    }
+    f = fopen(argv[1], "rb");
+    if (!f) {
+        perror(argv[1]);
+        return 1;
+    }
+    fseek(f, 0, SEEK_END);
+    reu_bytes = (uint32_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    reu = malloc(reu_bytes);
+    if (fread(reu, 1, reu_bytes, f) != reu_bytes) {
+        return 1;
+    }
+    fclose(f);
+    model.dim = rd16(HDR_DIM);
+    model.hidden_dim = rd16(HDR_HIDDEN_DIM);
+    model.n_layers = rd16(HDR_N_LAYERS);
+    model.n_heads = rd16(HDR_N_HEADS);
+    model.n_kv_heads = rd16(HDR_N_KV_HEADS);
+    model.vocab_size = rd16(HDR_VOCAB_SIZE);
+    model.seq_len = rd16(HDR_SEQ_LEN);
+    model.image_size = rd32(HDR_IMAGE_SIZE);
+    model.reu_size = rd32(HDR_REU_SIZE);
+    model.reu_found = reu_bytes;
+    model_init();
+    if (strcmp(argv[2], "gen") == 0) {
+        int steps, n_prompt, out = 0;
+        uint16_t token, pos;
+        run.temperature_q8 = (uint16_t)atoi(argv[a++]);
+        run.top_p_q16 = (uint16_t)atoi(argv[a++]);
+        run.seed = (uint32_t)strtoul(argv[a++], 0, 10);
+        steps = atoi(argv[a++]);
+        n_prompt = argc - a;
+        model_reset();
+        token = (uint16_t)atoi(argv[a]);
+        for (pos = 0; pos < model.seq_len; ++pos) {
+            cur_pos = pos;
+            model_forward(token, pos);
+            if (pos + 1 < n_prompt) {
+                token = (uint16_t)atoi(argv[a + pos + 1]);
+                continue;
+            }
+            token = model_sample();
+            if (token == 1 || out >= steps) {
+                break;
+            }
+            printf("%u\n", token);
+            if (++out >= steps) {
+                break;
+            }
+        }
+        return 0;
+    }
+    tracing = 1;
+    for (; a < argc; ++a) {
+        model_forward((uint16_t)atoi(argv[a]), cur_pos);
+        ++cur_pos;
+    }
+    return 0;
+}

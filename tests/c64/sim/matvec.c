@@ -1,0 +1,84 @@
+/*
+ * matvec.c - sim65 harness: dot8.s's matvec on pseudo-random int8 rows and vectors (groups of
+ * 64, 64 and 44 columns of a 172-wide matrix, stored then accumulated), with random scale
+ * records; prints the inputs' seed values and every output for tests/c64/test_maths_sim.py.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include "maths.h"
+
+#define ROWS 24
+#define COLS 172
+
+uint8_t fake_reu[ROWS * COLS];
+static uint8_t rec[ROWS * 3 * 4];
+static uint8_t wsq[3 * ROWS * 3];
+static int8_t xq[64];
+static const int8_t zeros[64] = {0};
+static int32_t out[ROWS];
+static uint32_t s = 777;
+
+static uint32_t rnd(void)
+{
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return s;
+}
+
+static int8_t i8(void)
+{
+    int8_t v;
+
+    do {
+        v = (int8_t)rnd();
+    } while (v == -128);
+    return v;
+}
+
+int main(void)
+{
+    uint16_t i;
+    uint8_t g, n, j, extreme;
+
+    mul_init();
+    dot_init();
+    for (extreme = 0; extreme < 2; ++extreme) {
+        for (i = 0; i < ROWS * COLS; ++i) {
+            fake_reu[i] = (uint8_t)(extreme ? ((rnd() & 1) ? 127 : -127) : i8());
+            printf("W %d\n", (int8_t)fake_reu[i]);
+        }
+        for (i = 0; i < ROWS * 3; ++i) {
+            rec[4 * i] = (uint8_t)rnd();
+            rec[4 * i + 1] = (uint8_t)(rnd() | 0x80);
+            rec[4 * i + 2] = (uint8_t)(17 + rnd() % 16);
+            printf("S %u %u\n", rec[4 * i] | (rec[4 * i + 1] << 8), rec[4 * i + 2]);
+        }
+        for (g = 0; g < 3; ++g) {
+            n = g < 2 ? 64 : 44;
+            for (j = 0; j < n; ++j) {
+                xq[j] = extreme ? ((rnd() & 1) ? 127 : -127) : i8();
+                printf("X %d\n", xq[j]);
+            }
+            matvec_patch(zeros, n);
+            mv_reu = (uint32_t)g * 64;
+            mv_stride = COLS;
+            mv_rows = ROWS;
+            mv_wsq = wsq + g * ROWS * 3;
+            matvec_wsq();
+            matvec_patch(xq, n);
+            mv_out = out;
+            mv_rec = rec + g * 4;
+            mv_rec_stride = 12;
+            mv_s = (uint16_t)(rnd() | 0x4000);
+            mv_ss = (uint8_t)(rnd() % 12);
+            mv_add = g != 0;
+            printf("P %u %u\n", mv_s, mv_ss);
+            matvec_run();
+            for (i = 0; i < ROWS; ++i) {
+                printf("O %ld\n", out[i]);
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,66 @@
+"""The maths' asm primitives (mul.s) in sim65 equal Python's integers on pseudo-random inputs.
+
+tests/c64/sim/prims.c draws inputs from xorshift32 and prints "M a b a*b", "H a b mulhi16",
+"R acc f sh rescale"; the values are checked here. The same run gives the cycle count.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from build_chain.build import C64_DIR, generated_headers
+
+SIM = Path(__file__).resolve().parent / "sim"
+
+
+def sim65(sources: list, out: Path) -> subprocess.CompletedProcess:
+    """Build C/asm sources with tests/c64/sim/sim.cfg and run them in sim65 -c."""
+    gen = out / "gen"
+    gen.mkdir(parents=True, exist_ok=True)
+    for name, text in generated_headers().items():
+        (gen / name).write_text(text)
+    subprocess.run(["cl65", "-t", "sim6502", "-C", str(SIM / "sim.cfg"), "-O", "-I", str(gen), "-I", str(C64_DIR),
+                    "--asm-include-dir", str(C64_DIR), "-o", str(out / "sim.bin"), *map(str, sources)],
+                   check=True, capture_output=True, cwd=out)
+    return subprocess.run(["sim65", "-c", str(out / "sim.bin")], capture_output=True, text=True, timeout=120)
+
+
+def test_mul16s_mulhi16_rescale_are_exact(tmp_path):
+    run = sim65([SIM / "prims.c", C64_DIR / "mul.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = [ln.split() for ln in run.stdout.splitlines() if ln[:1] in "MHR"]
+    assert len(lines) == 900
+    for kind, *values in lines:
+        v = [int(x) for x in values]
+        if kind == "M":
+            want = v[0] * v[1]
+        elif kind == "H":
+            want = (v[0] * v[1] + 0x8000) >> 16
+        else:
+            want = (v[0] * v[1] + (1 << (v[2] - 1))) >> v[2]
+            want = (want + 2**31) % 2**32 - 2**31
+        assert v[-1] == want, f"{kind} {values}"
+
+
+def test_matvec_kernel_is_exact_for_three_groups_stored_then_added(tmp_path):
+    # random int8 rows/vectors and all-+-127 extremes; groups of 64, 64, 44 columns (w2's shape)
+    import numpy as np
+
+    from build_chain.twin import mulhi16, rescale
+    run = sim65([SIM / "matvec.c", SIM / "reu_sim.s", C64_DIR / "mul.s", C64_DIR / "dot8.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    it = iter(ln.split() for ln in run.stdout.splitlines())
+    rows, cols = 24, 172
+    for _ in range(2):
+        w = np.array([int(next(it)[1]) for _ in range(rows * cols)]).reshape(rows, cols)
+        recs = np.array([[int(v) for v in next(it)[1:]] for _ in range(rows * 3)]).reshape(rows, 3, 2)
+        total = np.zeros(rows, np.int64)
+        for g in range(3):
+            n = 64 if g < 2 else 44
+            x = np.array([int(next(it)[1]) for _ in range(n)])
+            s, ss = (int(v) for v in next(it)[1:])
+            acc = w[:, 64 * g:64 * g + n] @ x
+            total += rescale(acc, mulhi16(recs[:, g, 0], s), recs[:, g, 1] + ss - 16)
+            got = np.array([int(next(it)[1]) for _ in range(rows)])
+            assert np.array_equal(got, (total + 2**31) % 2**32 - 2**31), f"group {g}"

@@ -1,0 +1,53 @@
+"""The C64's forward pass and sampler in VICE (x64, warp) equal the integer twin, token for token."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from build_chain.blocks import ErrorCode, Params, State
+from build_chain.reu_format import Tensor, parse_header
+from build_chain.twin import Twin
+
+from .conftest import run_c64
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    """llama64.prg with the real maths (ProgramBuild)."""
+    from build_chain.build import build_program
+    return build_program(tmp_path_factory.mktemp("prg"))
+
+
+def _c64_tokens(program, reu, params, timeout=240.0) -> list:
+    result = run_c64(program, reu, params, timeout=timeout)
+    status = result[0]
+    assert status.state == State.DONE and status.error == ErrorCode.NONE
+    return [status.token(k)[0] for k in range(status.count)]
+
+
+@pytest.mark.vice
+@pytest.mark.parametrize("prompt", ["", "Zoo"])
+@pytest.mark.parametrize("temperature,top_p", [(0.0, 1.0), (0.8, 0.9)])
+def test_first_20_tokens_equal_the_twin(program, exported, twin, tokenizer, prompt, temperature, top_p):
+    params = Params(prompt=prompt, steps=20, temperature=temperature, top_p=top_p, seed=42)
+    want = twin.generate(tokenizer.encode(prompt, bos=True), 20, params.temperature_q8, params.top_p_q16,
+                         params.seed)
+    assert _c64_tokens(program, exported.reu, params) == want
+
+
+@pytest.mark.vice
+def test_altered_layer_changes_the_tokens(program, exported, tokenizer, tmp_path):
+    # the C64 really computes from the REU: flip the sign of layer 2's w1 and it follows the twin
+    data = bytearray(exported.reu.read_bytes())
+    region = parse_header(bytes(data)).region(Tensor.W1, 2)
+    w = np.frombuffer(data, np.int8, region.length, region.offset)
+    data[region.offset:region.offset + region.length] = (-w).astype(np.int8).tobytes()
+    altered = tmp_path / "altered.reu"
+    altered.write_bytes(bytes(data))
+    params = Params(prompt="Zoo", steps=8)
+    prompt = tokenizer.encode("Zoo", bos=True)
+    original = Twin(exported.reu).generate(prompt, 8)
+    want = Twin(altered).generate(prompt, 8)
+    assert want != original
+    assert _c64_tokens(program, altered, params) == want
