@@ -190,6 +190,7 @@ def build_image(ckpt: Checkpoint, vocab: list, scores: np.ndarray) -> tuple[byte
     for layer in range(cfg.n_layers):
         blobs.append((Tensor.KCACHE, layer, cache_bytes))
         blobs.append((Tensor.VCACHE, layer, cache_bytes))
+    blobs += exact_blobs(ckpt)  # exact mode's regions, after every fast-mode region
 
     # Layout: header + region table first, then every blob page-aligned in the order above.
     n_regions = len(blobs) + 2
@@ -213,6 +214,100 @@ def build_image(ckpt: Checkpoint, vocab: list, scores: np.ndarray) -> tuple[byte
         if not isinstance(blob, int):
             image[region.offset:region.offset + region.length] = blob
     return bytes(image), header, max_err
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact mode (build_chain/twin_exact.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def quantize_rows16(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """int16 per-row quantisation with an exactly representable scale.
+
+    Each row's scale is M * 2^-e with M a u16 in [2^15, 2^16) rounded up from max|row| / 32767,
+    so that the stored scale has no rounding error and every |q| <= 32767.
+
+    Args:
+        w: (rows, cols) float64 weights with every fold already applied.
+
+    Returns:
+        (q, recs, max_err): q (rows, cols) int16; recs (rows, 4) u8 {M lo, M hi, e, 0};
+        the largest absolute rounding error in weight units.
+    """
+    w = np.asarray(w, np.float64)
+    amax = np.abs(w).max(axis=1)
+    safe = np.where(amax > 0, amax / 32767.0, 1.0)
+    e = 15 - np.floor(np.log2(safe)).astype(np.int64)
+    m = np.ceil(safe * np.exp2(e)).astype(np.int64)
+    over = m >= 1 << 16
+    m = np.where(over, 1 << 15, m)
+    e = np.where(over, e - 1, e)
+    if (amax > 0).any() and (e[amax > 0].min() < 1 or e[amax > 0].max() > 62):
+        raise ExportError(f"an exact-mode weight scale is out of the C64's range (shift {e.min()}..{e.max()}); "
+                          "the model's weights are unusually large or small.")
+    scale = (m * np.exp2(-e))[:, None]
+    q = np.clip(np.rint(w / scale), -32767, 32767)
+    q = np.where(amax[:, None] > 0, q, 0)
+    max_err = float(np.abs(q * scale - w)[amax > 0].max()) if (amax > 0).any() else 0.0
+    recs = np.zeros((w.shape[0], 4), np.uint8)
+    recs[:, 0] = np.where(amax > 0, m & 0xFF, 0)
+    recs[:, 1] = np.where(amax > 0, m >> 8, 0)
+    recs[:, 2] = np.where(amax > 0, e, 0)
+    return q.astype("<i2"), recs, max_err
+
+
+def exact_tables(cfg) -> dict:
+    """Exact mode's tables and constants, keyed by tensor id."""
+    i = np.arange(256, dtype=np.float64)
+    exp2 = np.stack([np.rint(2.0 ** 31 * np.exp2(-i / 2.0 ** b)) for b in (8, 16, 24)]).astype("<u4")
+    hs = cfg.head_size
+    head_dim = np.arange(0, hs, 2, dtype=np.float32)
+    freq = (np.float32(1.0) / np.power(np.float32(10000.0), head_dim / np.float32(hs))).astype(np.float32)
+    val = (np.arange(cfg.seq_len, dtype=np.float32)[:, None] * freq[None, :]).astype(np.float32)
+    rope = np.stack([np.cos(val), np.sin(val)], axis=-1).astype(np.float32).astype(np.float64)
+    rope = np.rint(rope * 2.0 ** fmt.EX_ROPE_FRAC).astype("<i4")  # (seq, hs/2, 2) Q1.30
+    eps = float(np.float32(1e-5))
+    consts = np.zeros(fmt.EX_N_CONST, np.int64)
+    consts[fmt.EX_CONST_FRAC] = fmt.EX_FRAC
+    consts[fmt.EX_CONST_ATT] = round(math.log2(math.e) / math.sqrt(hs) * 2.0 ** 31)
+    consts[fmt.EX_CONST_LOG2E] = round(math.log2(math.e) * 2.0 ** 30)
+    eps_c = max(1, round(cfg.dim * eps * 2.0 ** (2 * fmt.EX_FRAC)))
+    consts[fmt.EX_CONST_EPS], consts[fmt.EX_CONST_EPS_HI] = eps_c & 0xFFFFFFFF, eps_c >> 32
+    return {Tensor.EX_TAB_EXP2: exp2, Tensor.EX_TAB_ROPE: rope, Tensor.EX_TAB_CONST: consts.astype("<u4")}
+
+
+def exact_blobs(ckpt: Checkpoint) -> list:
+    """Exact mode's regions [(tensor, layer, bytes or cache length)], appended after the fast mode's.
+
+    Raises:
+        ExportError: a value does not fit the exact mode's formats.
+    """
+    cfg = ckpt.config
+    normed = math.sqrt(cfg.dim)
+    blobs: list = [(t, None, arr.tobytes()) for t, arr in exact_tables(cfg).items()]
+    emb = np.rint(ckpt.token_embedding.astype(np.float64) * 2.0 ** fmt.EX_FRAC)
+    if np.abs(emb).max() >= 2 ** 31:
+        raise ExportError("the token embedding is too large for the exact mode's int32 Q11.20.")
+    blobs.append((Tensor.EX_EMB, None, emb.astype("<i4").tobytes()))
+    for layer in range(cfg.n_layers):
+        g_att = ckpt.rms_att[layer].astype(np.float64)[None, :] * normed
+        g_ffn = ckpt.rms_ffn[layer].astype(np.float64)[None, :] * normed
+        for tensor, w in ((Tensor.EX_WQ, ckpt.wq[layer] * g_att), (Tensor.EX_WK, ckpt.wk[layer] * g_att),
+                          (Tensor.EX_WV, ckpt.wv[layer] * g_att), (Tensor.EX_WO, ckpt.wo[layer]),
+                          (Tensor.EX_W1, ckpt.w1[layer] * g_ffn), (Tensor.EX_W3, ckpt.w3[layer] * g_ffn),
+                          (Tensor.EX_W2, ckpt.w2[layer])):
+            q, recs, _ = quantize_rows16(np.asarray(w, np.float64))
+            blobs.append((tensor, layer, q.tobytes()))
+            blobs.append((fmt.EX_WEIGHTS[tensor], layer, recs.tobytes()))
+    wcls = ckpt.wcls.astype(np.float64) * ckpt.rms_final.astype(np.float64)[None, :] * normed
+    q, recs, _ = quantize_rows16(wcls)
+    blobs.append((Tensor.EX_WCLS, None, q.tobytes()))
+    blobs.append((Tensor.EX_SCLS, None, recs.tobytes()))
+    cache_bytes = cfg.n_kv_heads * cfg.seq_len * cfg.head_size * 4
+    for layer in range(cfg.n_layers):
+        blobs.append((Tensor.EX_KCACHE, layer, cache_bytes))
+        blobs.append((Tensor.EX_VCACHE, layer, cache_bytes))
+    return blobs
 
 
 def _align(n: int) -> int:

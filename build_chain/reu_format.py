@@ -55,6 +55,17 @@ CONST_ATT_E = 1  # ... and shift
 N_CONST = 8
 GROUP = 64  # weights and activations are quantised in row-local groups of at most 64
 
+# Exact mode (build_chain/twin_exact.py): int16 weights x int16 block-floating-point inputs,
+# every other value int32 in Q.EX_FRAC.
+EX_FRAC = 20  # x, q, k, v, attention output, h1, h3, SwiGLU output, logits: int32 Q11.20
+EX_ROPE_FRAC = 30  # cos/sin: int32 Q1.30
+EX_CONST_FRAC = 0  # EX_FRAC as the image was exported with it
+EX_CONST_ATT = 1  # round(log2(e) / sqrt(head_size) * 2^31): scores -> Q.24 base-2 exponents
+EX_CONST_LOG2E = 2  # round(log2(e) * 2^30): SiLU's |h1| -> Q.24 base-2 exponent
+EX_CONST_EPS = 3  # round(dim * eps * 2^(2 EX_FRAC)), eps = run.c's 1e-5f (RMSNorm): low 32 bits ...
+EX_CONST_EPS_HI = 4  # ... and high 32 bits
+EX_N_CONST = 8
+
 
 class Tensor(enum.IntEnum):
     """What a region holds. The C64 program looks regions up by these ids."""
@@ -90,10 +101,37 @@ class Tensor(enum.IntEnum):
     KCACHE = 28  # (n_kv_heads, seq_len, head_size) i16 Q.FRAC_QK
     VCACHE = 29  # (n_kv_heads, seq_len, head_size) i16 Q.FRAC_V
     TAB_CONST = 30  # (N_CONST,) u16 model constants: CONST_ATT_M, CONST_ATT_E
+    # Exact mode (build_chain/twin_exact.py): its own weights, tables and KV cache.
+    EX_EMB = 31  # (vocab, dim) i32 Q.EX_FRAC
+    EX_WQ = 32  # (rows, cols) i16, row-major, with the norm gains and sqrt(dim) folded in
+    EX_WK = 33
+    EX_WV = 34
+    EX_WO = 35
+    EX_W1 = 36
+    EX_W3 = 37
+    EX_W2 = 38
+    EX_WCLS = 39
+    EX_SQ = 40  # scales of EX_WQ: (rows,) x {u16 mantissa, u8 shift, u8 0}
+    EX_SK = 41
+    EX_SV = 42
+    EX_SO = 43
+    EX_S1 = 44
+    EX_S3 = 45
+    EX_S2 = 46
+    EX_SCLS = 47
+    EX_KCACHE = 48  # (n_kv_heads, seq_len, head_size) i32 Q.EX_FRAC
+    EX_VCACHE = 49  # (n_kv_heads, seq_len, head_size) i32 Q.EX_FRAC
+    EX_TAB_EXP2 = 50  # (3, 256) u32 Q.31: 2^(-i/2^8), 2^(-i/2^16), 2^(-i/2^24)
+    EX_TAB_ROPE = 51  # (seq_len, head_size/2, 2) i32 cos, sin Q.30 (run.c's float32 values)
+    EX_TAB_CONST = 52  # (EX_N_CONST,) u32: EX_CONST_*
 
 
 WEIGHTS = {Tensor.WQ: Tensor.SQ, Tensor.WK: Tensor.SK, Tensor.WV: Tensor.SV, Tensor.WO: Tensor.SO,
            Tensor.W1: Tensor.S1, Tensor.W3: Tensor.S3, Tensor.W2: Tensor.S2, Tensor.WCLS: Tensor.SCLS}
+
+EX_WEIGHTS = {Tensor.EX_WQ: Tensor.EX_SQ, Tensor.EX_WK: Tensor.EX_SK, Tensor.EX_WV: Tensor.EX_SV,
+              Tensor.EX_WO: Tensor.EX_SO, Tensor.EX_W1: Tensor.EX_S1, Tensor.EX_W3: Tensor.EX_S3,
+              Tensor.EX_W2: Tensor.EX_S2, Tensor.EX_WCLS: Tensor.EX_SCLS}
 
 KIND = {Tensor.HEADER: "header", Tensor.REGION_TABLE: "header", Tensor.KCACHE: "kv-cache",
         Tensor.VCACHE: "kv-cache"}
@@ -112,6 +150,18 @@ for _w, _s in WEIGHTS.items():
     if _w is not Tensor.WCLS:
         NAME[_w] = _w.name.lower()
         NAME[_s] = _w.name.lower() + ".scales"
+
+# Exact mode's regions: reu_map.json names 'ex.emb', 'L0.ex.wq', 'ex.kv.k.L0', ...
+KIND.update({Tensor.EX_KCACHE: "kv-cache", Tensor.EX_VCACHE: "kv-cache"})
+KIND.update({t: "table" for t in (Tensor.EX_TAB_EXP2, Tensor.EX_TAB_ROPE, Tensor.EX_TAB_CONST)})
+KIND.update({t: "weights" for t in list(EX_WEIGHTS) + list(EX_WEIGHTS.values()) + [Tensor.EX_EMB]})
+NAME.update({Tensor.EX_EMB: "ex.emb", Tensor.EX_WCLS: "ex.cls", Tensor.EX_SCLS: "ex.cls.scales",
+             Tensor.EX_KCACHE: "ex.kv.k", Tensor.EX_VCACHE: "ex.kv.v", Tensor.EX_TAB_EXP2: "ex.tab.exp2",
+             Tensor.EX_TAB_ROPE: "ex.tab.rope", Tensor.EX_TAB_CONST: "ex.tab.const"})
+for _w, _s in EX_WEIGHTS.items():
+    if _w is not Tensor.EX_WCLS:
+        NAME[_w] = "ex." + _w.name[3:].lower()
+        NAME[_s] = "ex." + _w.name[3:].lower() + ".scales"
 
 
 def region_name(tensor: Tensor, layer: int | None) -> str:
@@ -243,6 +293,9 @@ def c_header() -> str:
         "SILU_STEP": SILU_STEP, "SILU_LEN": SILU_LEN, "GROUP": GROUP,
         "CONST_ATT_M": CONST_ATT_M, "CONST_ATT_E": CONST_ATT_E, "N_CONST": N_CONST,
     }
+    defs.update({"EX_FRAC": EX_FRAC, "EX_ROPE_FRAC": EX_ROPE_FRAC, "EX_CONST_FRAC": EX_CONST_FRAC,
+                 "EX_CONST_ATT": EX_CONST_ATT, "EX_CONST_LOG2E": EX_CONST_LOG2E, "EX_CONST_EPS": EX_CONST_EPS,
+                 "EX_CONST_EPS_HI": EX_CONST_EPS_HI, "EX_N_CONST": EX_N_CONST})
     out += [f"#define {k} {v}" for k, v in defs.items()]
     out += [f"#define T_{t.name} {t.value}" for t in Tensor]
     out += ["", "#endif", ""]
