@@ -19,7 +19,6 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from gui64 import __version__
 
@@ -27,7 +26,6 @@ MIN_VICE = (3, 5)  # the binary monitor appeared in VICE 3.5
 CC65_TOOLS = ("cc65", "ca65", "ld65", "cl65")  # build.py runs the first three; sim65 builds use cl65
 VICE_ROM_HOME = Path("~/.local/share/vice/C64")
 PROFILE_TIMEOUT = 1.5  # seconds per hardware profile
-ULTIMATE_REST_PORT = 80
 
 
 class Status(enum.Enum):
@@ -247,35 +245,22 @@ def _reachable(host: str, port: int, timeout: float) -> str:
 
 def check_profiles(timeout: float = PROFILE_TIMEOUT) -> list[Check]:
     """Each saved Ultimate hardware profile: does its REST port answer? (Nothing when there are none.)"""
+    from gui64.profiles import ProfileError, ProfileStore
+
     try:
-        from gui64 import profiles
-    except ImportError:
-        return []
-    loader: Callable | None = getattr(profiles, "load_profiles", None)
-    if loader is None and hasattr(profiles, "Profiles"):
-        loader = getattr(profiles.Profiles, "load", None)
-    if loader is None:
-        return []
-    try:
-        loaded = loader()
-    except Exception as exc:  # an unreadable profiles file: report, do not crash
+        store = ProfileStore.load()
+    except ProfileError as exc:  # an unreadable profiles file: report, do not crash
         return [Check("profiles", Status.WARN, f"cannot read the hardware profiles ({exc})",
                       "fix or delete the profiles file")]
-    items = list(loaded.values()) if isinstance(loaded, dict) else list(loaded or ())
     checks = []
-    for profile in items:
-        name = getattr(profile, "name", "") or "profile"
-        host = getattr(profile, "host", "") or getattr(profile, "address", "")
-        if not host:
-            continue
-        host, _, port = str(host).removeprefix("http://").rstrip("/").partition(":")
-        why = _reachable(host, int(port) if port.isdigit() else ULTIMATE_REST_PORT, timeout)
+    for profile in store:
+        why = _reachable(profile.host, profile.http_port, timeout)
         if why:
-            checks.append(Check(f"profile {name}", Status.WARN, f"{host} does not answer ({why})",
+            checks.append(Check(f"profile {profile.name}", Status.WARN, f"{profile.host} does not answer ({why})",
                                 "switch the C64 on, check the address and enable the Web Remote Control "
                                 "Service in its Network Settings"))
         else:
-            checks.append(Check(f"profile {name}", Status.OK, f"{host} answers"))
+            checks.append(Check(f"profile {profile.name}", Status.OK, f"{profile.host} answers"))
     return checks
 
 

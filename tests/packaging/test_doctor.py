@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import types
 
 import pytest
 
@@ -102,16 +101,17 @@ def test_display_is_only_a_warning_and_names_the_headless_way():
     assert doctor.check_display({"DISPLAY": ":1"})[0].found == "X11 (:1)"
 
 
-def test_hardware_profiles_are_probed_on_their_rest_port(monkeypatch):
+def test_hardware_profiles_are_probed_on_their_rest_port(monkeypatch, tmp_path):
+    from gui64.profiles import Profile, ProfileStore
+    monkeypatch.setenv("GUI64_CONFIG_DIR", str(tmp_path))
     with socket.socket() as listening, socket.socket() as closed:
         listening.bind(("127.0.0.1", 0))
         listening.listen()
         closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-        up = types.SimpleNamespace(name="desk", host=f"127.0.0.1:{listening.getsockname()[1]}")
-        down = types.SimpleNamespace(name="attic", host=f"http://127.0.0.1:{closed.getsockname()[1]}/")
-        fake = types.ModuleType("gui64.profiles")
-        fake.load_profiles = lambda: [up, down]
-        monkeypatch.setitem(sys.modules, "gui64.profiles", fake)
+        store = ProfileStore()
+        store.put(Profile("desk", "127.0.0.1", http_port=listening.getsockname()[1]))
+        store.put(Profile("attic", "127.0.0.1", http_port=closed.getsockname()[1]))
+        store.save()
         checks = doctor.check_profiles(timeout=2.0)
     assert [(c.item, c.status) for c in checks] == [("profile desk", Status.OK), ("profile attic", Status.WARN)]
     assert "Web Remote Control" in checks[1].fix
