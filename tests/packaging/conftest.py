@@ -9,11 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGING = ROOT / "packaging"
-# While build_chain/c64 has no program, dist and bundle ship only the prebuilt boot ROMs.
-HAS_PROGRAM = (ROOT / "build_chain" / "c64" / "llama64.cfg").is_file()
-WITHOUT_PROGRAM = pytest.mark.xfail(not HAS_PROGRAM, reason="build_chain/c64 has no program yet", strict=True)
+from packaging_paths import PACKAGING, ROOT  # noqa: F401  (fixtures below use them)
 
 
 @pytest.fixture

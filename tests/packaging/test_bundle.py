@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HAS_PROGRAM, PACKAGING, ROOT
+from packaging_paths import PACKAGING, ROOT
 
 SPEC = PACKAGING / "gui64.spec"
 
@@ -36,7 +36,7 @@ def _run_spec(tmp_path: Path, monkeypatch, *options: str) -> dict:
 
 
 def test_spec_names_files_that_exist_and_modules_that_import(tmp_path, monkeypatch):
-    ns = _run_spec(tmp_path, monkeypatch, *([] if HAS_PROGRAM else ["--without-program"]))
+    ns = _run_spec(tmp_path, monkeypatch, )
     analysis = ns["a"]
     (entry,) = analysis.args[0]
     assert Path(entry).is_file()
@@ -45,7 +45,7 @@ def test_spec_names_files_that_exist_and_modules_that_import(tmp_path, monkeypat
     dests = {f"{dest}/{Path(src).name}" for src, dest in datas}
     assert {"build_chain/prebuilt/prebuilt.json", "build_chain/prebuilt/bootrom/kernal.bin",
             "build_chain/bootrom/kernal.s", "gui64/resources/gui64.svg"} <= dests
-    assert ("build_chain/prebuilt/llama64.prg" in dests) == HAS_PROGRAM
+    assert "build_chain/prebuilt/llama64.prg" in dests
     for module in analysis.kwargs["hiddenimports"]:
         assert importlib.util.find_spec(module) is not None, module
     assert ns["exe"].kwargs["name"] == "gui64" and ns["exe"].kwargs["console"] is True
@@ -53,7 +53,7 @@ def test_spec_names_files_that_exist_and_modules_that_import(tmp_path, monkeypat
 
 @pytest.mark.slow
 def test_bundle_builds_starts_and_prints_its_version(tmp_path, clean_env, path_with):
-    flags = "" if HAS_PROGRAM else "--without-program"
+    flags = ""
     # -o: treat the venv as up to date; `make bundle` installs PyInstaller into it if missing.
     build = subprocess.run(["make", "-s", "-C", str(ROOT), "-o", ".venv/.installed", "bundle",
                             f"BUNDLE_DIR={tmp_path / 'dist'}", f"BUNDLE_WORK={tmp_path / 'work'}",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from build_chain.reu_format import MAGIC
-from conftest import PACKAGING, ROOT
+from packaging_paths import PACKAGING, ROOT
 
 DESKTOP = PACKAGING / "gui64.desktop"
 MIME_XML = PACKAGING / "gui64-mime.xml"

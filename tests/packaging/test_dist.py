@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HAS_PROGRAM, PACKAGING, ROOT, WITHOUT_PROGRAM
+from packaging_paths import PACKAGING, ROOT
 
 sys.path.insert(0, str(PACKAGING))
 import build_dist  # noqa: E402
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 def wheel(tmp_path_factory) -> Path:
     """The wheel `make dist` makes (pip builds it; the sdist needs the `build` package)."""
     out = tmp_path_factory.mktemp("dist")
-    made = build_dist.build_dist(out, program=HAS_PROGRAM, wheel_only=True)
+    made = build_dist.build_dist(out, program=True, wheel_only=True)
     (whl,) = [p for p in made if p.suffix == ".whl"]
     return whl
 
@@ -65,10 +65,8 @@ def test_wheel_carries_c64_sources_boot_rom_sources_prebuilt_and_icons(wheel):
                "bootrom/*.s", "bootrom/*.cfg") for p in (ROOT / "build_chain").glob(pattern)}
     assert sources and sources <= names
     prebuilt = {f"build_chain/prebuilt/{n}" for n in ("prebuilt.json", "bootrom/kernal.bin", "bootrom/basic.bin",
-                                                      "bootrom/chargen.bin", "bootrom/kernal.lbl")}
-    if HAS_PROGRAM:
-        prebuilt |= {"build_chain/prebuilt/llama64.prg", "build_chain/prebuilt/llama64.lbl",
-                     "build_chain/prebuilt/llama64.map"}
+                                                      "bootrom/chargen.bin", "bootrom/kernal.lbl",
+                                                      "llama64.prg", "llama64.lbl", "llama64.map")}
     assert prebuilt <= names
     assert {"gui64/resources/gui64.svg", "gui64/resources/gui64-256.png"} <= names
 
@@ -95,11 +93,10 @@ def test_installed_doctor_without_cc65_finds_vice_and_the_prebuilt_roms(venv, us
     assert rom_line.startswith("ok") and "prebuilt" in rom_line and str(venv) in rom_line
     assert "model files" in out
     program = next(line for line in out.splitlines() if "C64 program" in line)
-    assert program.startswith("ok" if HAS_PROGRAM else "MISSING")
-    assert result.returncode == (0 if HAS_PROGRAM else 1), out
+    assert program.startswith("ok")
+    assert result.returncode == 0, out
 
 
-@WITHOUT_PROGRAM
 @pytest.mark.vice
 def test_installed_wheel_writes_a_story_in_vice(venv, user_env):
     result = _run(venv, "generate", "--prompt", "Once upon a time", "--steps", "5", "--temperature", "0",

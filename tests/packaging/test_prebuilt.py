@@ -8,7 +8,6 @@ import pytest
 
 from build_chain import prebuilt
 from build_chain.build import build_boot_roms
-from conftest import WITHOUT_PROGRAM
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +66,6 @@ def test_a_missing_file_makes_the_set_unusable(roms_only, tmp_path):
     assert prebuilt.prebuilt_boot_roms(broken) is None
 
 
-@WITHOUT_PROGRAM
 def test_prebuilt_program_has_its_entry_and_blocks(tmp_path):
     folder = tmp_path / "prebuilt"
     prebuilt.write_prebuilt(folder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 
@@ -13,7 +14,7 @@ from gui64.ui.build_panel import LogLine
 from gui64.ui.main_window import classify_drop
 
 import fakes
-from conftest import DATA
+DATA = Path(__file__).parent / "data"
 
 PROMPT = "Once upon a time"
 
