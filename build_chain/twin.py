@@ -253,6 +253,8 @@ class Twin:
             g = self._normed(x)
             h1 = sat16(mats[Tensor.W1].apply(g))
             h3 = sat16(mats[Tensor.W3].apply(g))
+            keep(f"L{layer}.h1", h1)
+            keep(f"L{layer}.h3", h3)
             hb = sat16((self._silu(h1) * h3 + (1 << (fmt.FRAC_H - 1))) >> fmt.FRAC_H)
             keep(f"L{layer}.hb", hb)
             groups = [quant(hb[c:c + fmt.GROUP]) for c in range(0, self.hidden, fmt.GROUP)]

@@ -26,6 +26,8 @@ STAGES = {
     "trace_v": ("L{l}.v", "model_v", "<i2", "kv_dim"),
     "trace_att": ("L{l}.att", "model_att", "<i2", "dim"),
     "trace_x_att": ("L{l}.x_att", "model_x", "<i2", "dim"),
+    "trace_h1": ("L{l}.h1", "model_hb", "<i2", "hidden"),
+    "trace_h3": ("L{l}.h3", "model_h3", "<i2", "hidden"),
     "trace_hb": ("L{l}.hb", "model_hb", "<i2", "hidden"),
     "trace_x_ffn": ("L{l}.x_ffn", "model_x", "<i2", "dim"),
     "trace_logits": ("logits", "model_logits", "<i4", "vocab"),

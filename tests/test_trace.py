@@ -26,7 +26,7 @@ def _trace(artifacts, twin, tokenizer, prompt, position):
 def test_every_stage_at_a_generated_position_equals_the_twin(artifacts, tokenizer):
     twin = Twin(artifacts.reu)
     results = _trace(artifacts, twin, tokenizer, "Zoo", 4)
-    assert len(results) == 2 + 7 * twin.n_layers
+    assert len(results) == 2 + 9 * twin.n_layers
     assert [r.key for r in results if r.first_difference is not None] == []
 
 
@@ -45,4 +45,4 @@ def test_trace_names_the_first_stage_a_planted_weight_change_reaches(artifacts, 
     found = c64_trace(c64, find_roms(), find_emulator("x64"), Params(prompt="Zoo", steps=1), 1, sizes)
     results = compare(found, twin_trace(twin, tokens, 1))
     first = next(r for r in results if r.first_difference is not None)
-    assert first.key == "L2.hb" and first.first_difference == 0
+    assert first.key == "L2.h1" and first.first_difference == 0

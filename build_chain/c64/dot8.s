@@ -21,13 +21,14 @@
 ;
 ; Contract:
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1, ptr2
-;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp,
-;                 ptr1-ptr3, tmp1-tmp4
+;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
+;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rsh, rneg), ptr1-ptr3, tmp1-tmp4
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
 ; Coupling: DMA through reu.s's reu_dma (registers in reu.inc); the multiply tables of mul.s
-; (mul_init first). Cycles: about 26 per multiply-add, plus about 900 per row.
+; (mul_init first; rescale_tail rounds and shifts). Cycles: about 26 per multiply-add, plus
+; about 700 per row (DMA, sums, F = mulhi16(M, S) and |x.w| * F by quarter squares, shift).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp4
         .include "reu.inc"              ; REU registers
@@ -35,8 +36,8 @@
         .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq
         .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
         .export _mv_add, _mv_wsq
-        .import reu_dma, rescale_zp, umul16
-        .importzp mr0, ra0, rf0, rsh
+        .import reu_dma, rescale_tail
+        .importzp mp1, mp2, mp3, mp4, mr0, ra0, rsh, rneg
 
 COLS    = 64                            ; columns of the unrolled kernel (reu_format GROUP)
 
@@ -49,6 +50,20 @@ rowcnt: .res    2                       ; rows left
 v0:     .res    3                       ; sum of squares / 2S (24-bit)
 lx:     .res    1                       ; carry count of a pass
 h0:     .res    2                       ; high pass sum
+sp1:    .res    2                       ; -> sqlo + S hi  (mp1-mp4 hold S lo)
+sp2:    .res    2                       ; -> sqhi + S hi
+sp3:    .res    2                       ; -> nsqlo + ~S hi
+sp4:    .res    2                       ; -> nsqhi + ~S hi
+tp1:    .res    2                       ; -> sqlo + F lo
+tp2:    .res    2                       ; -> sqhi + F lo
+tp3:    .res    2                       ; -> nsqlo + ~F lo
+tp4:    .res    2                       ; -> nsqhi + ~F lo
+up1:    .res    2                       ; -> sqlo + F hi
+up2:    .res    2                       ; -> sqhi + F hi
+up3:    .res    2                       ; -> nsqlo + ~F hi
+up4:    .res    2                       ; -> nsqhi + ~F hi
+fb:     .res    4                       ; M * S bytes 1..3 (byte 0 is not needed)
+ab:     .res    3                       ; |x.w| of the row
 
         .segment "TOPBSS"
 sq2lo:  .res    768                     ; low byte of (m-256)^2, m = 0..767
@@ -362,6 +377,7 @@ dec_rows:
 
 _matvec_run:
         jsr     rows_begin              ;
+        jsr     scale_begin             ;
         lda     _mv_out                 ;
         sta     outp                    ;
         lda     _mv_out+1               ;
@@ -406,44 +422,7 @@ _matvec_run:
         sta     sval                    ;
         lda     v0+1                    ;
         sta     sval+1                  ;
-        ldy     #0                      ; F = mulhi16(M, S)
-        lda     (recp),y                ;
-        sta     ra0                     ;
-        iny                             ;
-        lda     (recp),y                ;
-        sta     ra0+1                   ;
-        lda     _mv_s                   ;
-        sta     rf0                     ;
-        lda     _mv_s+1                 ;
-        sta     rf0+1                   ;
-        jsr     umul16                  ;
-        lda     mr0+1                   ; + 2^15, take bytes 2, 3
-        cmp     #$80                    ; C = bit 15
-        lda     mr0+2                   ;
-        adc     #0                      ;
-        sta     rf0                     ;
-        lda     mr0+3                   ;
-        adc     #0                      ;
-        sta     rf0+1                   ;
-        ldy     #2                      ; sh = e + sS - 16
-        lda     (recp),y                ;
-        clc                             ;
-        adc     _mv_ss                  ;
-        sec                             ;
-        sbc     #16                     ;
-        sta     rsh                     ;
-        lda     sval                    ; acc = S, sign-extended
-        sta     ra0                     ;
-        lda     sval+1                  ;
-        sta     ra0+1                   ;
-        lda     sval+2                  ;
-        sta     ra0+2                   ;
-        cmp     #$80                    ;
-        lda     #0                      ;
-        bcc     :+                      ;
-        lda     #$FF                    ;
-:       sta     ra0+3                   ;
-        jsr     rescale_zp              ;
+        jsr     rowscale                ; ra0-ra3 = the rescaled row
         ldy     #0                      ; out[r] = or += y
         lda     _mv_add                 ;
         bne     @add                    ;
@@ -477,6 +456,148 @@ _matvec_run:
 :       jsr     next_wsq                ;
         jsr     dec_rows                ;
         jmp     @row                    ;
+
+; ----------------------------------------------------------------------------
+; scale_begin: multiplicand pointers for S lo (mp1-mp4) and S hi (sp1-sp4); the table pages of
+; all four pointer sets are mul_init's (copied from mp1-mp4)
+
+scale_begin:
+        lda     _mv_s                   ; S lo
+        sta     mp1                     ;
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        lda     _mv_s+1                 ; S hi
+        sta     sp1                     ;
+        sta     sp2                     ;
+        eor     #$FF                    ;
+        sta     sp3                     ;
+        sta     sp4                     ;
+        ldx     #6                      ; pages: sp/tp/up n+1 = mp n+1
+@pg:    lda     mp1+1,x                 ;
+        sta     sp1+1,x                 ;
+        sta     tp1+1,x                 ;
+        sta     up1+1,x                 ;
+        dex                             ;
+        dex                             ;
+        bpl     @pg                     ;
+        rts                             ;
+
+; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
+.macro  PROD    p1, p2, p3, p4
+        sec                             ;
+        lda     (p1),y                  ;
+        sbc     (p3),y                  ;
+        tax                             ;
+        lda     (p2),y                  ;
+        sbc     (p4),y                  ;
+.endmacro
+
+; ACC k: mr[k..k+1] += A:X (high:low), carry rippled up to mr[k+3]
+.macro  ACC     k
+        sta     tmp1                    ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+k                   ;
+        sta     mr0+k                   ;
+        lda     tmp1                    ;
+        adc     mr0+k+1                 ;
+        sta     mr0+k+1                 ;
+        bcc     :+                      ;
+        inc     mr0+k+2                 ;
+        bne     :+                      ;
+        inc     mr0+k+3                 ;
+:
+.endmacro
+
+; rowscale: ra0-ra3 = rescale(sval, mulhi16(M, S), e + sS - 16) for the record at recp
+;   F = (M*S + 2^15) >> 16 from four products (Y = M's bytes against the S pointer sets),
+;   then |sval| * F from six (Y = |sval|'s bytes against the F pointer sets) into mr0-mr5,
+;   and mul.s's rescale_tail rounds and shifts.
+rowscale:
+        lda     #0                      ; clear mr0-mr5
+        ldx     #5                      ;
+@clr:   sta     mr0,x                   ;
+        dex                             ;
+        bpl     @clr                    ;
+        ldy     #0                      ; M lo
+        lda     (recp),y                ;
+        tay                             ;
+        PROD    mp1, mp2, mp3, mp4      ; M lo * S lo: high byte only
+        sta     mr0+1                   ;
+        PROD    sp1, sp2, sp3, sp4      ; M lo * S hi at byte 1
+        ACC     1                       ;
+        ldy     #1                      ; M hi
+        lda     (recp),y                ;
+        tay                             ;
+        PROD    mp1, mp2, mp3, mp4      ; M hi * S lo at byte 1
+        ACC     1                       ;
+        PROD    sp1, sp2, sp3, sp4      ; M hi * S hi at byte 2
+        ACC     2                       ;
+        lda     mr0+1                   ; F = bytes 3:2 + bit 15
+        asl                             ;
+        lda     mr0+2                   ;
+        adc     #0                      ;
+        sta     tp1                     ; F lo -> tp
+        sta     tp2                     ;
+        eor     #$FF                    ;
+        sta     tp3                     ;
+        sta     tp4                     ;
+        lda     mr0+3                   ;
+        adc     #0                      ;
+        sta     up1                     ; F hi -> up
+        sta     up2                     ;
+        eor     #$FF                    ;
+        sta     up3                     ;
+        sta     up4                     ;
+        lda     sval+2                  ; |sval|, rneg = sign
+        sta     rneg                    ;
+        bpl     @pos                    ;
+        sec                             ;
+        lda     #0                      ;
+        sbc     sval                    ;
+        sta     ab                      ;
+        lda     #0                      ;
+        sbc     sval+1                  ;
+        sta     ab+1                    ;
+        lda     #0                      ;
+        sbc     sval+2                  ;
+        sta     ab+2                    ;
+        jmp     @mul                    ;
+@pos:   sta     ab+2                    ;
+        lda     sval                    ;
+        sta     ab                      ;
+        lda     sval+1                  ;
+        sta     ab+1                    ;
+@mul:   lda     #0                      ; clear mr0-mr5 again
+        ldx     #5                      ;
+@clr2:  sta     mr0,x                   ;
+        dex                             ;
+        bpl     @clr2                   ;
+        ldy     ab                      ; byte 0 of |sval|
+        PROD    tp1, tp2, tp3, tp4      ;
+        ACC     0                       ;
+        PROD    up1, up2, up3, up4      ;
+        ACC     1                       ;
+        ldy     ab+1                    ; byte 1
+        PROD    tp1, tp2, tp3, tp4      ;
+        ACC     1                       ;
+        PROD    up1, up2, up3, up4      ;
+        ACC     2                       ;
+        ldy     ab+2                    ; byte 2
+        PROD    tp1, tp2, tp3, tp4      ;
+        ACC     2                       ;
+        PROD    up1, up2, up3, up4      ;
+        ACC     3                       ;
+        ldy     #2                      ; sh = e + sS - 16
+        lda     (recp),y                ;
+        clc                             ;
+        adc     _mv_ss                  ;
+        sec                             ;
+        sbc     #16                     ;
+        sta     rsh                     ;
+        jmp     rescale_tail            ;
 
 ; ----------------------------------------------------------------------------
 ; the unrolled kernel: column j's operands are patched by matvec_patch

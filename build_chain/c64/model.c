@@ -94,6 +94,8 @@ void trace_k(void) { TRACE_HOOK(2); }
 void trace_v(void) { TRACE_HOOK(3); }
 void trace_att(void) { TRACE_HOOK(4); }
 void trace_x_att(void) { TRACE_HOOK(5); }
+void trace_h1(void) { TRACE_HOOK(9); }
+void trace_h3(void) { TRACE_HOOK(10); }
 void trace_hb(void) { TRACE_HOOK(6); }
 void trace_x_ffn(void) { TRACE_HOOK(7); }
 void trace_logits(void) { TRACE_HOOK(8); }
@@ -465,8 +467,11 @@ static void ffn(uint8_t l)
     normed(model_x);
     layer_matrix(model_out, l, 4);
     saturate(model_hb, model_out, hidden);
+    trace_layer = l;
+    trace_h1();
     layer_matrix(model_out, l, 5);
     saturate(model_h3, model_out, hidden);
+    trace_h3();
     for (c = 0; c < hidden; ++c) {
         model_hb[c] = sat16((mul16s(silu(model_hb[c]), model_h3[c]) + (1L << (FRAC_H - 1))) >> FRAC_H);
     }

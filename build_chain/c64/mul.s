@@ -22,6 +22,8 @@
 ;   mmul     in: Y = b (after mset)        out: A = hi, X = lo of a*b    clobbers: A X
 ;   rescale_zp  in: ra0-ra3 = acc (s32), rf0/rf1 = f, rsh = sh
 ;               out: ra0-ra3 = result      clobbers: A X Y, mr0-mr7
+;   rescale_tail  in: mr0-mr5 = |acc| * f (u48), rneg bit 7 = acc < 0, rsh = sh (1..47, not
+;               checked)  out: ra0-ra3 = result    clobbers: A X Y, mr0-mr7, ra0-ra4
 ;
 ; Coupling: the tables are page-aligned in segment TOPBSS; mp1-mp4's high bytes are set by
 ; mul_init only, so nothing else may write them.
@@ -29,8 +31,8 @@
         .include "zeropage.inc"         ; sp, sreg
 
         .export _mul_init, _mul16s, _mulhi16, _rescale
-        .export mset, mmul, rescale_zp, umul16, rescale_trap
-        .exportzp mp1, mp2, mp3, mp4, mr0, ra0, rf0, rsh
+        .export mset, mmul, rescale_zp, rescale_tail, umul16, rescale_trap
+        .exportzp mp1, mp2, mp3, mp4, mr0, ra0, rf0, rsh, rneg
 
         .segment "ZEROPAGE"
 mp1:    .res    2                       ; -> sqlo + a
@@ -236,6 +238,7 @@ rescale_ok:
         dey                             ;
         bne     @ng                     ;
 @pos:   jsr     umul32x16               ; mr0..mr5 = |acc| * f
+rescale_tail:                           ; entry with mr0..mr5 = |acc| * f, rneg, rsh set
         lda     #0                      ; mr6, mr7: sign extension
         sta     mr0+6                   ;
         sta     mr0+7                   ;

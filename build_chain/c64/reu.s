@@ -119,7 +119,8 @@ _reu_size_detect:
 
         lda     #2                      ; bank 2 = 128K
         sta     bank                    ;
-@probe: ldy     #REU_CMD_FETCH          ; save REU[bank:0]
+@probe: lda     bank                    ; save REU[bank:0] (A = bank: probe1
+        ldy     #REU_CMD_FETCH          ; leaves the command in A)
         jsr     probe1                  ;
         lda     byte                    ;
         sta     savek                   ;

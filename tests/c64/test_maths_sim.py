@@ -64,3 +64,47 @@ def test_matvec_kernel_is_exact_for_three_groups_stored_then_added(tmp_path):
             total += rescale(acc, mulhi16(recs[:, g, 0], s), recs[:, g, 1] + ss - 16)
             got = np.array([int(next(it)[1]) for _ in range(rows)])
             assert np.array_equal(got, (total + 2**31) % 2**32 - 2**31), f"group {g}"
+
+
+def test_quant_is_exact(tmp_path):
+    # vectors of 8, 64 and 172 values at every magnitude, all zero, +-32767, -32768, a lone -1
+    import numpy as np
+
+    from build_chain.twin import quant
+    run = sim65([SIM / "quant.c", C64_DIR / "mul.s", C64_DIR / "quant.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = iter(run.stdout.splitlines())
+    vectors = 0
+    for line in lines:
+        if not line.startswith("V "):
+            continue  # sim65 -c's cycle line
+        _, n, k, s = line.split()
+        pairs = np.array([[int(v) for v in next(lines).split()] for _ in range(int(n))])
+        want_q, want_s, want_k = quant(pairs[:, 0])
+        assert (int(k), int(s)) == (want_k, want_s), f"vector {vectors}"
+        assert np.array_equal(pairs[:, 1], want_q), f"vector {vectors}"
+        vectors += 1
+    assert vectors == 60
+
+
+def test_attention_loops_are_exact(tmp_path):
+    # scores k.q (int16 rows, int8 q, one q_i = 0) and wrapping sums acc += p v (p = 0 skipped)
+    import numpy as np
+
+    from build_chain.twin import wrap32
+    run = sim65([SIM / "att.c", C64_DIR / "mul.s", C64_DIR / "att.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    vals: dict = {}
+    rounds = []
+    for line in run.stdout.splitlines():
+        kind, _, value = line.partition(" ")
+        if kind in "KQSPAB" and len(kind) == 1:
+            vals.setdefault(kind, []).append(int(value))
+            if kind == "B" and len(vals["B"]) == 8:
+                rounds.append({k: np.array(v, np.int64) for k, v in vals.items()})
+                vals = {}
+    assert len(rounds) == 4
+    for r in rounds:
+        k = r["K"].reshape(40, 8)
+        assert np.array_equal(r["S"], k @ r["Q"])
+        assert np.array_equal(r["B"], wrap32(r["A"] + r["P"] @ k))

@@ -1,7 +1,6 @@
 """Issue 3's must-show: `gui64 generate --prompt Zoo --steps 20 --temperature 0 --jsonl` in VICE == the twin.
 
-Needs the real C64 program (issue 4): the lead removes the skipif once `gui64 build` makes
-llama64.prg that runs.
+Runs the real C64 program (build_chain/c64) in VICE.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import pytest
 
 @pytest.mark.vice
 @pytest.mark.slow
-@pytest.mark.skipif(True, reason="enable once build_chain/c64 (issue 4) runs in VICE")
 def test_generate_zoo_equals_integer_twin(model_files, tokenizer):
     from build_chain.twin import Twin
     from gui64.artifacts import ensure_artifacts

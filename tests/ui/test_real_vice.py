@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,16 @@ from gui64.events import SessionState
 
 
 def _vice_processes() -> list[int]:
-    """PIDs of VICE processes started by gui64 (their private REU copy lives in a gui64-vice-* folder)."""
+    """PIDs of the VICE processes this test process started (children running x64)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
-            if b"gui64-vice-" in cmdline and b"x64" in cmdline:
+            if ppid == os.getpid() and b"x64" in cmdline:
                 pids.append(int(entry.name))
     return pids
 

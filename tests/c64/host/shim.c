@@ -221,9 +221,15 @@ void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, u
     }
 }
 
+/* ---- exact mode (exact.c): model.c's hooks; tests/c64/test_exact_host.py tests it ------- */
+
+void exact_init(void) {}
+void __fastcall__ exact_forward(uint16_t token, uint16_t pos) { (void)token; (void)pos; fail(99); }
+uint16_t exact_argmax(void) { return 0; }
+
 /* ---- trace ------------------------------------------------------------------------------- */
 
-extern int16_t model_x[], model_q[], model_k[], model_v[], model_att[], model_hb[];
+extern int16_t model_x[], model_q[], model_k[], model_v[], model_att[], model_hb[], model_h3[];
 extern int32_t model_logits[];
 extern uint8_t trace_layer;
 static int tracing;
@@ -258,6 +264,8 @@ void host_trace(int stage)
     case 5: dump16("x_att", model_x, dim); break;
     case 6: dump16("hb", model_hb, model.hidden_dim); break;
     case 7: dump16("x_ffn", model_x, dim); break;
+    case 9: dump16("h1", model_hb, model.hidden_dim); break;
+    case 10: dump16("h3", model_h3, model.hidden_dim); break;
     default:
         printf("%u logits", cur_pos);
         for (i = 0; i < model.vocab_size; ++i) {

@@ -1,0 +1,72 @@
+/*
+ * att.c - sim65 harness: att.s's att_scores and att_values on pseudo-random int16 rows (with
+ * the extremes +-32767, -32768), int8 queries and u8 weights (some 0); prints the inputs and
+ * the outputs for tests/c64/test_maths_sim.py.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include "maths.h"
+
+#define HS 8
+#define N 40
+
+static int16_t kv[N * HS];
+static int8_t q[HS];
+static uint8_t p[N];
+static int32_t s[N];
+static int32_t acc[HS];
+static uint32_t r = 99;
+
+static uint32_t rnd(void)
+{
+    r ^= r << 13;
+    r ^= r >> 17;
+    r ^= r << 5;
+    return r;
+}
+
+int main(void)
+{
+    uint16_t i;
+    uint8_t round;
+
+    mul_init();
+    att_hs = HS;
+    for (round = 0; round < 4; ++round) {
+        for (i = 0; i < N * HS; ++i) {
+            kv[i] = (int16_t)((int16_t)rnd() >> (uint8_t)(rnd() % 8));
+        }
+        kv[0] = 32767;
+        kv[1] = -32767;
+        kv[2] = (int16_t)0x8000;
+        for (i = 0; i < HS; ++i) {
+            q[i] = (int8_t)(rnd() % 255 - 127);
+            acc[i] = (int32_t)rnd();
+        }
+        q[round] = 0;
+        for (i = 0; i < N; ++i) {
+            p[i] = (uint8_t)(i % 5 == 0 ? 0 : rnd());
+        }
+        att_scores(s, kv, q, N);
+        for (i = 0; i < N * HS; ++i) {
+            printf("K %d\n", kv[i]);
+        }
+        for (i = 0; i < HS; ++i) {
+            printf("Q %d\n", q[i]);
+        }
+        for (i = 0; i < N; ++i) {
+            printf("S %ld\n", s[i]);
+        }
+        for (i = 0; i < N; ++i) {
+            printf("P %u\n", p[i]);
+        }
+        for (i = 0; i < HS; ++i) {
+            printf("A %ld\n", acc[i]);
+        }
+        att_values(acc, kv, p, N);
+        for (i = 0; i < HS; ++i) {
+            printf("B %ld\n", acc[i]);
+        }
+    }
+    return 0;
+}
