@@ -316,7 +316,8 @@ def _program_in(folder: Path) -> ProgramBuild:
 # sim65 (inner loops and host-free checks)
 
 def sim65_run(sources: list[str | Path], out_dir: str | Path, args: tuple[str, ...] = (),
-              cycles: bool = False, timeout: float = 60.0, includes: tuple[str | Path, ...] = ()):
+              cycles: bool = False, timeout: float = 60.0, includes: tuple[str | Path, ...] = (),
+              config: str | Path | None = None):
     """Build C/asm files for cc65's simulator (cl65 -t sim6502) and run them in sim65.
 
     Args:
@@ -325,6 +326,7 @@ def sim65_run(sources: list[str | Path], out_dir: str | Path, args: tuple[str, .
         args: command-line arguments for the program.
         cycles: pass -c so sim65 prints the cycle count on stderr.
         includes: extra include folders (the generated headers are always there).
+        config: an ld65 config instead of cl65's sim6502 default.
 
     Returns:
         The runner Outcome (stdout = what the program printed; returncode = main's return).
@@ -339,9 +341,16 @@ def sim65_run(sources: list[str | Path], out_dir: str | Path, args: tuple[str, .
         (gen / name).write_text(text)
     binary = out / "sim.bin"
     inc = ["-I", gen, "-I", C64_DIR, "--asm-include-dir", C64_DIR]
-    for folder in includes:
-        inc += ["-I", folder]
-    _tool(["cl65", "-t", "sim6502", "-O", *inc, "-o", binary, *sources], out, "build for sim65")
+    for folder in (*includes, *dict.fromkeys(Path(src).resolve().parent for src in sources)):
+        inc += ["-I", folder, "--asm-include-dir", folder]
+    # cl65 writes each object (and a .c's .s) next to its source: compile copies, one folder each
+    copies = []
+    for i, src in enumerate(sources):
+        folder = out / "src" / str(i)
+        folder.mkdir(parents=True, exist_ok=True)
+        copies.append(Path(shutil.copy2(src, folder / Path(src).name)))
+    cfg = ["-C", config] if config else []
+    _tool(["cl65", "-t", "sim6502", *cfg, "-O", *inc, "-o", binary, *copies], out, "build for sim65")
     try:
         return run(["sim65", *(["-c"] if cycles else []), binary, *args], cwd=out, timeout=timeout)
     except ProgramNotFound as exc:

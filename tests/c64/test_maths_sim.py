@@ -6,24 +6,16 @@ tests/c64/sim/prims.c draws inputs from xorshift32 and prints "M a b a*b", "H a 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from build_chain.build import C64_DIR, generated_headers
+from build_chain.build import C64_DIR, sim65_run
 
 SIM = Path(__file__).resolve().parent / "sim"
 
 
-def sim65(sources: list, out: Path) -> subprocess.CompletedProcess:
+def sim65(sources: list, out: Path):
     """Build C/asm sources with tests/c64/sim/sim.cfg and run them in sim65 -c."""
-    gen = out / "gen"
-    gen.mkdir(parents=True, exist_ok=True)
-    for name, text in generated_headers().items():
-        (gen / name).write_text(text)
-    subprocess.run(["cl65", "-t", "sim6502", "-C", str(SIM / "sim.cfg"), "-O", "-I", str(gen), "-I", str(C64_DIR),
-                    "--asm-include-dir", str(C64_DIR), "-o", str(out / "sim.bin"), *map(str, sources)],
-                   check=True, capture_output=True, cwd=out)
-    return subprocess.run(["sim65", "-c", str(out / "sim.bin")], capture_output=True, text=True, timeout=120)
+    return sim65_run(sources, out, cycles=True, timeout=120, config=SIM / "sim.cfg")
 
 
 def test_mul16s_mulhi16_rescale_are_exact(tmp_path):
