@@ -1,9 +1,9 @@
-"""Take resources/screenshot.png: the real window (xcb under Xvfb) mid-story, fed a scripted run.
+"""Take resources/screenshot.png: the real window (xcb under Xvfb) mid-story, with the real pipeline.
 
     QT_QPA_PLATFORM=xcb xvfb-run -a -s '-screen 0 1280x1024x24' .venv/bin/python tests/ui/make_screenshot.py [OUT]
 
-Until the real session exists the events come from tests/ui/fakes.py; the REU map is the real
-export of stories260K when the exporter is importable, else the fixture beside this file.
+The story is written by llama64.prg in VICE (x64, warp) through the app's own run path; the
+shot is taken once a few tokens are on the screen, then the run is stopped.
 """
 
 from __future__ import annotations
@@ -13,55 +13,46 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 os.environ.setdefault("GUI64_CONFIG_DIR", tempfile.mkdtemp(prefix="gui64-shot-"))
 
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-import fakes  # noqa: E402
 from gui64.settings import Settings  # noqa: E402
 from gui64.ui.main_window import MainWindow  # noqa: E402
 
-
-def reu_map_path() -> Path:
-    try:
-        from build_chain.export import export_model
-        from gui64.models import find_model_files
-        files = find_model_files()
-        out = Path(tempfile.mkdtemp(prefix="gui64-shot-reu-"))
-        return export_model(files.checkpoint, files.tokenizer, out).reu_map
-    except Exception as exc:  # fall back to the hand-written fixture
-        print(f"using the fixture map ({exc})", file=sys.stderr)
-        return HERE / "data" / "reu_map.json"
+PROMPT = "Once upon a time"
+TOKENS_BEFORE_SHOT = 12
 
 
 def main() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parents[1] / "resources" / "screenshot.png"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "resources" / "screenshot.png"
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    events = fakes.story_events(pieces=fakes.STORY_PIECES[:14], finish=False)
-    # Stop mid-token: drop the tail after the last token's progress reached the attention phase.
-    events = events + fakes.story_events(pieces=fakes.STORY_PIECES[:15], finish=False)[len(events):][:6]
-    window = MainWindow(Settings.load(), session_factory=lambda req: fakes.ScriptedSession(events, True, 60, seconds_per_token=0.25),
-                        check_models=False)
-    window.load_reu_map(reu_map_path())
-    window.load_ram_map(HERE / "data" / "llama64.map")
+    window = MainWindow(Settings.load())
+    window.controls.prompt.setText(PROMPT)
+    window.controls.steps.setValue(80)
     window.resize(1280, 980)
     window.show()
+    shot = []
+
+    def maybe_shoot(*_):
+        if not shot and window.progress.overall.value() >= TOKENS_BEFORE_SHOT:
+            shot.append(True)
+            QTimer.singleShot(400, shoot)  # let the mirror and the maps repaint
 
     def shoot():
         window.grab().save(str(out), "PNG")
         print(f"wrote {out} ({out.stat().st_size} bytes)")
         window.stop()
-        QTimer.singleShot(500, app.quit)
+        QTimer.singleShot(1500, app.quit)
 
-    window.run_started.connect(lambda: QTimer.singleShot(5000, shoot))
+    window.bridge.progressed.connect(maybe_shoot)
+    window.run_ended.connect(lambda state: QTimer.singleShot(200, app.quit) if not shot else None)
     QTimer.singleShot(300, window.generate)
     app.exec()
     window.shutdown()
     sys.stdout.flush()
-    os._exit(0)  # skip interpreter teardown of Qt objects (nothing left to save)
+    os._exit(0 if shot else 1)  # skip interpreter teardown of Qt objects (nothing left to save)
 
 
 if __name__ == "__main__":
