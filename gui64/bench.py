@@ -14,8 +14,11 @@ PAL_HZ = 985248  # PAL C64 clock
 
 
 def measure(prompt: str, tokens: int, emulator: str = "x64", model_dir: str | None = None,
-            roms_dir: str | None = None, out=None) -> dict:
+            roms_dir: str | None = None, out=None, mode: str = "fast") -> dict:
     """Run one greedy story in VICE (warp) and return its per-token cycle figures.
+
+    Args:
+        mode: "fast" (8-bit integer maths) or "exact" (the float32-equal exact mode).
 
     Raises:
         Gui64Error: the run failed (the message says why).
@@ -37,7 +40,7 @@ def measure(prompt: str, tokens: int, emulator: str = "x64", model_dir: str | No
         elif isinstance(ev, (Finished, Failed)):
             result["last"] = ev
 
-    session = Session(Params(prompt=prompt, steps=tokens, temperature=0.0),
+    session = Session(Params(prompt=prompt, steps=tokens, temperature=0.0, mode=1 if mode == "exact" else 0),
                       model_files=find_model_files(model_dir),
                       options=SessionOptions(emulator=emulator, roms_dir=roms_dir, warp=True, screen=False))
     started = time.monotonic()
@@ -53,7 +56,7 @@ def measure(prompt: str, tokens: int, emulator: str = "x64", model_dir: str | No
         "cycles_per_token_first": after[0], "cycles_per_token_last": after[-1],
         "cycles_per_token_mean": sum(per_token) / len(per_token),
         "cycles_per_token_mean_after_first": sum(after) / len(after),
-        "host_s_per_token": host, "emulator": emulator,
+        "host_s_per_token": host, "emulator": emulator, "mode": mode,
     }
 
 
@@ -62,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokens", type=int, default=64, help="tokens to generate (default 64)")
     parser.add_argument("--prompt", default="Once upon a time", help="story opening")
     parser.add_argument("--emulator", choices=("x64", "x64sc"), default="x64")
+    parser.add_argument("--mode", choices=("fast", "exact"), default="fast", help="arithmetic mode (default fast)")
     parser.add_argument("--model-dir")
     parser.add_argument("--roms", help="folder with Commodore ROMs")
     args = parser.parse_args(argv)
     try:
-        r = measure(args.prompt, args.tokens, args.emulator, args.model_dir, args.roms)
+        r = measure(args.prompt, args.tokens, args.emulator, args.model_dir, args.roms, mode=args.mode)
     except Gui64Error as exc:
         print(f"gui64 bench: {exc}", file=sys.stderr)
         return 1
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"host seconds per token in warp ({r['emulator']}): {r['host_s_per_token']:.2f}")
     print(f"bench: cycles_per_token_mean={r['cycles_per_token_mean']:.0f} "
           f"seconds_per_token_pal={r['cycles_per_token_mean'] / PAL_HZ:.2f} tokens={r['tokens']} "
-          f"emulator={r['emulator']}")
+          f"emulator={r['emulator']} mode={r['mode']}")
     return 0
 
 

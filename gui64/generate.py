@@ -27,6 +27,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--temperature", type=float, default=0.8, help="0 = greedy (default 0.8)")
     ap.add_argument("--top-p", type=float, default=0.9, help="nucleus sampling threshold (default 0.9)")
     ap.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    ap.add_argument("--mode", choices=("fast", "exact"), default="fast",
+                    help="fast: 8-bit integer maths (default); exact: llama2.c's float32 text, slower")
     ap.add_argument("--emulator", default="x64",
                     help="x64 (fast, default), x64sc (cycle-exact) or the path of a VICE binary")
     ap.add_argument("--roms", metavar="DIR", help="folder with the Commodore ROMs (default: VICE's, else open ROMs)")
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     _check_args(ap, args)
     params = Params(prompt=args.prompt, steps=args.steps, temperature=args.temperature, top_p=args.top_p,
-                    seed=args.seed)
+                    seed=args.seed, mode=1 if args.mode == "exact" else 0)
     is_path = "/" in args.emulator
     if not is_path and args.emulator not in ("x64", "x64sc"):
         ap.error("--emulator must be x64, x64sc or a path to a VICE binary")

@@ -13,6 +13,7 @@
 #include "model.h"
 #include "maths.h"
 #include "hw.h"
+#include "exact.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Limits and buffers
@@ -175,6 +176,9 @@ void model_init(void)
     uint16_t rows, cols, consts[N_CONST];
     uint32_t tail;
 
+    if (region_offset(T_EX_WQ, 0)) {
+        exact_init();              /* first: saves the exact overlay before HIRAM is used */
+    }
     mul_init();
     dot_init();
     dim = (uint8_t)model.dim;
@@ -495,6 +499,10 @@ void __fastcall__ model_forward(uint16_t token, uint16_t pos)
 {
     uint8_t l;
 
+    if (run.mode == 1) {
+        exact_forward(token, pos);
+        return;
+    }
     status_phase(0, PHASE_EMBED);
     reu_fetch(model_x, reu_emb + (uint32_t)token * dim * 2, dim * 2);
     reu_fetch(rope_row, reu_rope + (uint32_t)pos * hs * 2, hs * 2);
@@ -583,6 +591,9 @@ uint16_t model_sample(void)
     int32_t id;
     uint32_t total, thresh, c, kept, target, step, span;
 
+    if (run.mode == 1 && run.temperature_q8 == 0) {
+        return exact_argmax();
+    }
     status_phase(n_layers, PHASE_SAMPLE);
     if (run.temperature_q8 == 0) {
         return argmax();
