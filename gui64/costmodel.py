@@ -29,6 +29,10 @@ CYCLES_PER_MAC = 40
 CYCLES_PER_ATTENTION_MAC = 70
 CYCLES_OVERHEAD_PER_LAYER = 60_000  # rmsnorm, RoPE, activations, REU row set-up
 CYCLES_OVERHEAD_PER_TOKEN = 200_000  # classifier softmax/sampling, status block, screen output
+# Exact mode: int16 x int16 products (four 8x8 multiplies), 32-bit values elsewhere, a division per
+# attention output and SiLU element.
+EXACT_CYCLES_PER_MAC = 220
+EXACT_CYCLES_PER_ATTENTION_MAC = 900
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,13 @@ class CostModel:
         self.seq_len = seq_len
         self._spans: list[tuple[int, int, int]] = []  # (first position, last position, cycles)
         self.a, self.b = self.prior
+
+    @classmethod
+    def for_mode(cls, shape: Shape, mode: int = 0) -> "CostModel":
+        """The prior for the program's arithmetic mode (0 fast, 1 exact: build_chain.blocks.Params.mode)."""
+        if mode == 1:
+            return cls.for_shape(shape, EXACT_CYCLES_PER_MAC, EXACT_CYCLES_PER_ATTENTION_MAC)
+        return cls.for_shape(shape)
 
     @classmethod
     def for_shape(cls, shape: Shape, cycles_per_mac: float = CYCLES_PER_MAC,

@@ -16,6 +16,8 @@ from typing import Any
 
 import platformdirs
 
+from gui64.machine.vice import EMULATORS  # noqa: F401  (re-exported for the UI)
+
 log = logging.getLogger("gui64.settings")
 
 CONFIG_ENV = "GUI64_CONFIG_DIR"
@@ -40,6 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rom_dir", str, "", "Folder with the Commodore ROMs (kernal, basic, chargen); empty: VICE's own or the open ROMs."),
     Setting("emulator", str, "x64", "VICE emulator: x64 (fast) or x64sc (cycle-exact)."),
     Setting("warp", bool, True, "Run VICE in warp mode (as fast as the host allows)."),
+    Setting("mode", str, "fast", "Arithmetic: fast (8-bit integer, seconds per token) or exact (llama2.c's "
+            "float32 text, minutes per token)."),
     Setting("prompt", str, "Once upon a time", "The story's first words."),
     Setting("steps", int, 64, "Tokens to generate after the prompt."),
     Setting("temperature", float, 0.8, "Sampling temperature; 0 picks the most likely token (greedy)."),
@@ -49,7 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("window_state", str, "", "Main window dock and splitter state (Qt, base64)."),
 )
 
-EMULATORS = ("x64", "x64sc")
+MODES = ("fast", "exact")  # the parameter block's mode byte: 0, 1
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -21,6 +21,13 @@ def test_our_prior_for_stories260k_is_seconds_per_token():
     assert 2 < seconds < 60
 
 
+def test_exact_mode_prior_is_minutes_per_token_and_fast_mode_seconds():
+    fast, exact = CostModel.for_mode(STORIES260K, 0), CostModel.for_mode(STORIES260K, 1)
+    assert fast.pass_cycles(20) / PAL_HZ < 60
+    assert 60 < exact.pass_cycles(20) / PAL_HZ < 20 * 60
+    assert exact.pass_cycles(100) - exact.pass_cycles(20) > fast.pass_cycles(100) - fast.pass_cycles(20)
+
+
 def test_fit_recovers_intercept_and_slope_from_measured_tokens():
     a, b = 12e6, 60e3
     model = CostModel.for_shape(STORIES260K)  # prior deliberately off

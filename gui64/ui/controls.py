@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from build_chain.blocks import PROMPT_MAX, Params
-from gui64.settings import EMULATORS, Settings
+from gui64.settings import EMULATORS, MODES, Settings
 
 
 class RunControls(QWidget):
@@ -49,6 +49,10 @@ class RunControls(QWidget):
         self.emulator = QComboBox()
         self.emulator.addItems(EMULATORS)
         self.emulator.setToolTip("x64: fast; x64sc: cycle-exact (slower)")
+        self.mode = QComboBox()
+        self.mode.addItems(MODES)
+        self.mode.setToolTip("fast: 8-bit integer maths, seconds per token; "
+                             "exact: the same text as llama2.c's float32, minutes per token")
         self.warp = QCheckBox("Warp")
         self.warp.setToolTip("Run VICE as fast as this computer allows")
         self.generate = QPushButton("Generate")
@@ -65,6 +69,7 @@ class RunControls(QWidget):
             sampling.addWidget(widget, 1)
         machine = QHBoxLayout()
         machine.addWidget(self.emulator)
+        machine.addWidget(self.mode)
         machine.addWidget(self.warp)
         machine.addStretch(1)
         machine.addWidget(self.generate)
@@ -73,7 +78,7 @@ class RunControls(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Prompt", self.prompt)
         form.addRow("Steps · temp · top-p · seed", sampling)
-        form.addRow("Emulator", machine)
+        form.addRow("Emulator · mode", machine)
 
     def _on_return(self) -> None:
         if self.generate.isEnabled():
@@ -82,12 +87,13 @@ class RunControls(QWidget):
     def set_running(self, running: bool) -> None:
         self.generate.setEnabled(not running)
         self.stop.setEnabled(running)
-        for widget in (self.prompt, self.steps, self.temperature, self.top_p, self.seed, self.emulator, self.warp):
+        for widget in (self.prompt, self.steps, self.temperature, self.top_p, self.seed, self.emulator, self.mode,
+                       self.warp):
             widget.setEnabled(not running)
 
     def params(self) -> Params:
         return Params(prompt=self.prompt.text(), steps=self.steps.value(), temperature=self.temperature.value(),
-                      top_p=self.top_p.value(), seed=self.seed.value())
+                      top_p=self.top_p.value(), seed=self.seed.value(), mode=MODES.index(self.mode.currentText()))
 
     def load(self, settings: Settings) -> None:
         self.prompt.setText(settings.prompt)
@@ -96,6 +102,7 @@ class RunControls(QWidget):
         self.top_p.setValue(settings.top_p)
         self.seed.setValue(max(1, settings.seed))
         self.emulator.setCurrentText(settings.emulator if settings.emulator in EMULATORS else EMULATORS[0])
+        self.mode.setCurrentText(settings.mode if settings.mode in MODES else MODES[0])
         self.warp.setChecked(settings.warp)
 
     def store(self, settings: Settings) -> None:
@@ -105,6 +112,7 @@ class RunControls(QWidget):
         settings.top_p = self.top_p.value()
         settings.seed = self.seed.value()
         settings.emulator = self.emulator.currentText()
+        settings.mode = self.mode.currentText()
         settings.warp = self.warp.isChecked()
 
 

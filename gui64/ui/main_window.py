@@ -369,7 +369,7 @@ class MainWindow(QMainWindow):
         self.clear_message()
         self.final_state = SessionState.STARTING
         self.story.start(request.params.prompt)
-        self.progress.start(request.params.steps)
+        self.progress.start(request.params.steps, request.params.mode)
         self.reu.clear_live()
         self.controls.set_running(True)
         self.statusBar().showMessage(STATE_TEXT[SessionState.STARTING])

@@ -49,14 +49,14 @@ class ProgressPanel(QWidget):
     Feed it ``token_emitted`` and ``progressed`` from the event bridge; ``start`` resets it.
 
     Args:
-        model_factory: makes the prior cost model for a run (called by ``start``).
+        model_factory: makes the prior cost model for a run from its arithmetic mode (called by ``start``).
         clock: wall-clock seconds (a test can pass a fake).
     """
 
     def __init__(self, model_factory=None, clock=time.monotonic, parent: QWidget | None = None):
         super().__init__(parent)
         from gui64.costmodel import STORIES260K
-        self.model_factory = model_factory or (lambda: CostModel.for_shape(STORIES260K))
+        self.model_factory = model_factory or (lambda mode=0: CostModel.for_mode(STORIES260K, mode))
         self.clock = clock
         self.estimate = RunEstimate(self.model_factory())
 
@@ -96,8 +96,8 @@ class ProgressPanel(QWidget):
 
     # -- run life -------------------------------------------------------------------------------
 
-    def start(self, tokens_requested: int) -> None:
-        self.estimate = RunEstimate(self.model_factory())
+    def start(self, tokens_requested: int, mode: int = 0) -> None:
+        self.estimate = RunEstimate(self.model_factory(mode))
         self.overall.setRange(0, max(1, tokens_requested))
         self.overall.setValue(0)
         self.within.setValue(0)
