@@ -305,20 +305,30 @@ class Twin:
 
     def generate(self, prompt_tokens: list, steps: int, temperature_q8: int = 0, top_p_q16: int = 0,
                  seed: int = 1) -> list:
-        """Generated token ids after the prompt (as the C64 emits them): at most ``steps``, stopping at
-        BOS (1) or the end of the context."""
-        self.reset()
-        state = seed_state(seed)
-        token, out = prompt_tokens[0], []
-        for pos in range(self.seq_len):
-            logits = self.forward(token, pos)
-            if pos + 1 < len(prompt_tokens):
-                token = prompt_tokens[pos + 1]
-                continue
-            token, state = self.sample(logits, temperature_q8, top_p_q16, state)
-            if token == 1 or len(out) >= steps:
-                break
-            out.append(token)
-            if len(out) >= steps:
-                break
-        return out
+        """Generated token ids after the prompt, as the C64 emits them (see ``generate``)."""
+        return generate(self, prompt_tokens, steps, temperature_q8, top_p_q16, seed)
+
+
+def generate(model, prompt_tokens: list, steps: int, temperature_q8: int = 0, top_p_q16: int = 0,
+             seed: int = 1) -> list:
+    """The C64's story loop for a twin (fast or exact): feed the prompt, then sample.
+
+    Returns:
+        Generated token ids after the prompt: at most ``steps``, stopping at BOS (1) or the end
+        of the context.
+    """
+    model.reset()
+    state = seed_state(seed)
+    token, out = prompt_tokens[0], []
+    for pos in range(model.seq_len):
+        logits = model.forward(token, pos)
+        if pos + 1 < len(prompt_tokens):
+            token = prompt_tokens[pos + 1]
+            continue
+        token, state = model.sample(logits, temperature_q8, top_p_q16, state) if steps else (1, state)
+        if token == 1:
+            break
+        out.append(token)
+        if len(out) >= steps:
+            break
+    return out

@@ -59,7 +59,7 @@ import numpy as np
 
 from build_chain import reu_format as fmt
 from build_chain.reu_format import Tensor
-from build_chain.twin import Twin, seed_state
+from build_chain.twin import Twin, generate
 
 F = fmt.EX_FRAC
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
@@ -286,20 +286,5 @@ class ExactTwin:
 
     def generate(self, prompt_tokens: list, steps: int, temperature_q8: int = 0, top_p_q16: int = 0,
                  seed: int = 1) -> list:
-        """Generated token ids after the prompt (as the C64 emits them): at most ``steps``, stopping at
-        BOS (1) or the end of the context."""
-        self.reset()
-        state = seed_state(seed)
-        token, out = prompt_tokens[0], []
-        for pos in range(self.seq_len):
-            logits = self.forward(token, pos)
-            if pos + 1 < len(prompt_tokens):
-                token = prompt_tokens[pos + 1]
-                continue
-            token, state = self.sample(logits, temperature_q8, top_p_q16, state)
-            if token == 1 or len(out) >= steps:
-                break
-            out.append(token)
-            if len(out) >= steps:
-                break
-        return out
+        """Generated token ids after the prompt, as the C64 emits them (build_chain.twin.generate)."""
+        return generate(self, prompt_tokens, steps, temperature_q8, top_p_q16, seed)
