@@ -42,7 +42,7 @@ extern uint16_t ex_best;            /* set by ex_run: argmax of its logits */
 void __fastcall__ ex_run(uint16_t token, uint16_t pos);
 extern int32_t ex_logits10[];
 
-/* ---- 64-bit values (exwide.c / exwide.s) ------------------------------------------------- */
+/* ---- 64-bit values (ex64.s on the C64, exwide.c on the host) ---------------------------- */
 
 typedef struct {
     uint32_t lo;

@@ -14,7 +14,8 @@
 ;   ex_dot16   in: n A; m, w, dot on the C stack  out: *dot    clobbers: A X Y, xp1-xp4,
 ;                                                                        xq0-xq0+7, xw, xm, xacc
 ;   w_umul     in: b A/X/sreg; a, r on the stack  out: *r      clobbers: A X Y, xp1-xp4,
-;                                                                        xq0-xq0+7, xacc
+;                                                                        xq0+4-xq0+7, xacc, xa,
+;                                                                        xr, xm
 ;
 ; Coupling: the tables are page-aligned in EXTBSS; xp1-xp4's high bytes are set by ex_tables
 ; only. The overlay's RAM is swapped with the fast mode's (exact.c), so the tables survive
@@ -37,6 +38,8 @@ xacc:   .res    8                       ; 64-bit sum
 xcnt:   .res    1                       ; terms left
 xt:     .res    1                       ; umul16 scratch
 xsgn:   .res    1                       ; bit 7: product negative
+xa:     .res    4                       ; w_umul: a
+xr:     .res    5                       ; w_umul: one 40-bit row a_i * b
 
         .segment "EXBSS"
         .align  256
@@ -335,59 +338,95 @@ _ex_dot16:
         jmp     incsp6                  ;
 
 ; ----------------------------------------------------------------------------
-; w_umul: 16 byte products a_i * b_j added at byte i+j
+; w_umul: for each non-zero byte a_i, the 40-bit row a_i * b (four byte products, xq0..xq0+4)
+; is added into xacc at byte i
+
+.macro  urow    i
+        .local  @go, @skip, @c1, @c2, @c3, @cy, @nc
+        lda     xa+i                    ; a_i
+        bne     @go                     ;
+        jmp     @skip                   ; 0: no row
+@go:    mset                            ;
+        ldy     xq0+4                   ; * b0
+        mmul                            ;
+        stx     xr                      ; row byte 0
+        sta     xr+1                    ;
+        ldy     xq0+5                   ; * b1
+        mmul                            ;
+        sta     xr+2                    ;
+        txa                             ;
+        clc                             ;
+        adc     xr+1                    ;
+        sta     xr+1                    ;
+        bcc     @c1                     ;
+        inc     xr+2                    ; (hi <= 254: no overflow)
+@c1:    ldy     xq0+6                   ; * b2
+        mmul                            ;
+        sta     xr+3                    ;
+        txa                             ;
+        clc                             ;
+        adc     xr+2                    ;
+        sta     xr+2                    ;
+        bcc     @c2                     ;
+        inc     xr+3                    ;
+@c2:    ldy     xq0+7                   ; * b3
+        mmul                            ;
+        sta     xr+4                    ;
+        txa                             ;
+        clc                             ;
+        adc     xr+3                    ;
+        sta     xr+3                    ;
+        bcc     @c3                     ;
+        inc     xr+4                    ;
+@c3:    clc                             ; xacc[i..i+4] += row
+        lda     xacc+i                  ;
+        adc     xr                      ;
+        sta     xacc+i                  ;
+        lda     xacc+i+1                ;
+        adc     xr+1                    ;
+        sta     xacc+i+1                ;
+        lda     xacc+i+2                ;
+        adc     xr+2                    ;
+        sta     xacc+i+2                ;
+        lda     xacc+i+3                ;
+        adc     xr+3                    ;
+        sta     xacc+i+3                ;
+        lda     xacc+i+4                ;
+        adc     xr+4                    ;
+        sta     xacc+i+4                ;
+.if i < 3
+        bcc     @nc                     ; carry upward (the product fits 64 bits)
+        ldx     #i+5                    ;
+@cy:    inc     xacc,x                  ;
+        bne     @nc                     ;
+        inx                             ;
+        bne     @cy                     ;
+.endif
+@nc:
+@skip:
+.endmacro
 
 _w_umul:
-        sta     xq0+4                     ; b -> xq0+4..xq0+7
-        stx     xq0+4+1                   ;
+        sta     xq0+4                   ; b -> xq0+4..xq0+7
+        stx     xq0+5                   ;
         lda     sreg                    ;
-        sta     xq0+4+2                   ;
+        sta     xq0+6                   ;
         lda     sreg+1                  ;
-        sta     xq0+4+3                   ;
+        sta     xq0+7                   ;
+        ldy     #3                      ; a -> xa
+@lda:   lda     (sp),y                  ;
+        sta     xa,y                    ;
+        dey                             ;
+        bpl     @lda                    ;
         lda     #0                      ;
         ldx     #7                      ;
 @clr:   sta     xacc,x                  ;
         dex                             ;
         bpl     @clr                    ;
-        lda     #0                      ; i = 0
-        sta     xcnt                    ;
-@ai:    lda     xcnt                    ; a_i from the stack
-        tay                             ;
-        lda     (sp),y                  ;
-        beq     @skip                   ;
-        mset                            ;
-        lda     #0                      ; j = 0
-        sta     xsgn                    ;
-@bj:    ldy     xsgn                    ;
-        lda     xq0+4,y                   ;
-        tay                             ;
-        mmul                            ; X lo, A hi
-        sta     xq0                     ;
-        txa                             ;
-        pha                             ;
-        lda     xcnt                    ; k = i + j
-        clc                             ;
-        adc     xsgn                    ;
-        tax                             ;
-        pla                             ;
-        clc                             ;
-        adc     xacc,x                  ;
-        sta     xacc,x                  ;
-        lda     xq0                     ;
-        adc     xacc+1,x                ;
-        sta     xacc+1,x                ;
-        bcc     @nc                     ;
-@cy:    inx                             ; carry upward
-        inc     xacc+1,x                ;
-        beq     @cy                     ;
-@nc:    inc     xsgn                    ;
-        lda     xsgn                    ;
-        cmp     #4                      ;
-        bne     @bj                     ;
-@skip:  inc     xcnt                    ;
-        lda     xcnt                    ;
-        cmp     #4                      ;
-        bne     @ai                     ;
+        urow    0                       ;
+        urow    1                       ;
+        urow    2                       ;
+        urow    3                       ;
         ldy     #4                      ; r
         lda     (sp),y                  ;
         sta     xm                      ;

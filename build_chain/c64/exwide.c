@@ -1,14 +1,12 @@
 /*
  * exwide.c - 64-bit integer primitives of the exact mode (exact.h), portable C on uint32
- * halves: the same file runs in cc65 (overlay segment EXCODE) and in the host build.
+ * halves, for the host build (tests/c64/host). The C64 has them in ca65: ex64.s (and
+ * w_umul in exkern.s); under cc65 this file is empty.
  */
 #include <stdint.h>
 #include "exact.h"
 
-#pragma code-name (push, "EXCODE")
-#pragma rodata-name (push, "EXCODE")
-#pragma data-name (push, "EXCODE")
-#pragma bss-name (push, "EXBSS")
+#ifndef __CC65__
 
 void __fastcall__ w_set32(ex64_t* r, int32_t v)
 {
@@ -43,7 +41,6 @@ void __fastcall__ w_neg(ex64_t* r)
     }
 }
 
-#ifndef __CC65__                   /* the C64 has it in exkern.s */
 void __fastcall__ w_umul(ex64_t* r, uint32_t a, uint32_t b)
 /* Schoolbook on 16-bit halves. */
 {
@@ -66,7 +63,6 @@ void __fastcall__ w_umul(ex64_t* r, uint32_t a, uint32_t b)
     hh += (mid >> 16) + (r->lo < ll ? 1 : 0);
     r->hi = hh;
 }
-#endif
 
 void __fastcall__ w_smul(ex64_t* r, int32_t a, int32_t b)
 {
@@ -226,7 +222,4 @@ int32_t __fastcall__ rsr32(int32_t v, int8_t sh)
     return (v >> sh) + ((v >> (sh - 1)) & 1);
 }
 
-#pragma bss-name (pop)
-#pragma data-name (pop)
-#pragma rodata-name (pop)
-#pragma code-name (pop)
+#endif
