@@ -52,12 +52,14 @@ def _check_args(ap: argparse.ArgumentParser, args) -> None:
 class _Printer:
     """Turns session events into stdout text / JSON lines and stderr progress."""
 
-    def __init__(self, jsonl: bool, out=None, err=None):
+    def __init__(self, jsonl: bool, out=None, err=None, prompt: str = ""):
         self.jsonl = jsonl
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.prompt = prompt  # printed before the first token, as llama2.c's run prints it
         self.last: object = None
         self.progress_shown = False
+        self.line_open = False  # story text on stdout not yet ended by a newline
 
     def __call__(self, ev) -> None:
         if isinstance(ev, TokenEmitted):
@@ -65,7 +67,10 @@ class _Printer:
                 self.out.write(json.dumps({"position": ev.position, "token": ev.token, "text": ev.text,
                                            "cycles": ev.cycles}) + "\n")
             else:
+                if ev.index == 0:
+                    self.out.write(self.prompt)
                 self.out.write(ev.text)
+                self.line_open = True
             self.out.flush()
         elif isinstance(ev, Progress):
             if self.err.isatty():
@@ -80,14 +85,20 @@ class _Printer:
                 self.out.write(json.dumps({"text": ev.text, "tokens": list(ev.tokens), "cycles_total": ev.cycles_total,
                                            "cycles_per_token_mean": ev.cycles_per_token_mean,
                                            "wall_s": round(ev.wall_s, 3)}) + "\n")
-            else:
-                self.out.write("\n")
+            self._end_line()
             self.out.flush()
             self._err_line(f"gui64: {len(ev.tokens)} tokens, {ev.cycles_per_token_mean:,.0f} C64 cycles per token, "
                            f"{ev.wall_s:.1f} s")
         self.last = ev
 
+    def _end_line(self) -> None:
+        if self.line_open:
+            self.out.write("\n")
+            self.out.flush()
+            self.line_open = False
+
     def _err_line(self, text: str) -> None:
+        self._end_line()
         if self.progress_shown:
             self.err.write("\n")
             self.progress_shown = False
@@ -122,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gui64 generate: {exc}", file=sys.stderr)
         return EXIT_FAILED
 
-    printer = _Printer(args.jsonl)
+    printer = _Printer(args.jsonl, prompt=args.prompt)
     cancel = threading.Event()
     result: list = []
     worker = threading.Thread(target=lambda: result.append(session.run(printer, cancel)),
