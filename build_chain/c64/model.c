@@ -66,7 +66,6 @@ static union {                     /* attention scores, or the sampler's work ar
 } work;
 #pragma bss-name (pop)
 
-static uint8_t  exp8_zero;         /* first index from which exp8 is 0 */
 
 static uint8_t dim, hidden, n_layers, n_heads, n_kv, hs, kv_dim, kv_mul, n_g2;
 static uint16_t vocab, seq_len;
@@ -171,7 +170,7 @@ static uint32_t wsq_fill(uint32_t dst, uint32_t w, uint16_t rows, uint16_t cols)
 void model_init(void)
 /* Read shapes and tables, locate every region, precompute the kernel's weight sums. */
 {
-    uint8_t l, m, i;
+    uint8_t l, m;
     uint16_t rows, cols, consts[N_CONST];
     uint32_t tail;
 
@@ -205,15 +204,12 @@ void model_init(void)
     fetch_table(consts, T_TAB_CONST, sizeof consts);
     att_m = consts[CONST_ATT_M];
     att_e = (uint8_t)consts[CONST_ATT_E];
-    exp8_zero = 0;
-    for (i = 255; i != 0; --i) {
-        if (tab_exp8[i] != 0) {
-            exp8_zero = (uint8_t)(i + 1);
-            break;
+    att_exp8 = tab_exp8;
+    att_zc = 255;                      /* min(255, first index from which exp8 is 0) */
+    if (tab_exp8[255] == 0) {
+        while (att_zc != 0 && tab_exp8[att_zc - 1] == 0) {
+            --att_zc;
         }
-    }
-    if (exp8_zero == 0 && tab_exp8[0] != 0) {
-        exp8_zero = 1;
     }
     reu_emb = region_offset(T_EMB, REU_NO_LAYER);
     reu_rope = region_offset(T_TAB_ROPE, REU_NO_LAYER);
@@ -321,21 +317,13 @@ static void quant_pair(const int16_t* x, uint8_t n)
 
 static void saturate(int16_t* dst, const int32_t* src, uint8_t n)
 {
-    uint8_t i;
-
-    for (i = 0; i < n; ++i) {
-        dst[i] = sat16(src[i]);
-    }
+    vec_sat16(dst, src, n);
 }
 
 static void residual(const int32_t* src)
 /* x = sat16(x + sat16(src)) */
 {
-    uint8_t i;
-
-    for (i = 0; i < dim; ++i) {
-        model_x[i] = sat16((int32_t)model_x[i] + sat16(src[i]));
-    }
+    vec_residual(model_x, src, dim);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -364,10 +352,9 @@ static void rope(int16_t* v, uint8_t n)
 static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
 /* One query head over positions 0..pos: model_att[h*hs ..] = o                  [attention] */
 {
-    uint8_t kvh, k, sh, chunk, i, k3;
-    uint16_t n, t, m, f;
-    uint32_t base, stride, total, norm;
-    int32_t best, d, idx;
+    uint8_t kvh, k, chunk, i, k3;
+    uint16_t n, t, m;
+    uint32_t base, hoff, stride, total, norm;
     uint16_t inv;
 
     kvh = h / kv_mul;
@@ -375,27 +362,17 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     chunk = (uint8_t)(KVBUF_BYTES / 2 / hs);
     stride = (uint32_t)hs * 2;
     k = quant(model_q + h * hs, att_qq, hs);
-    base = reu_kc[l] + (uint32_t)kvh * seq_len * stride;
+    hoff = (uint32_t)kvh * seq_len * stride;
+    base = reu_kc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
-        reu_fetch(kvbuf, base + t * stride, m * (uint16_t)stride);
+        reu_fetch(kvbuf, base, m * (uint16_t)stride);
+        base += m * (uint16_t)stride;
         att_scores(work.s + t, kvbuf, att_qq, m);
     }
-    best = work.s[0];
-    for (t = 1; t < n; ++t) {
-        if (work.s[t] > best) {
-            best = work.s[t];
-        }
-    }
-    f = mulhi16(att_m, quant_s);
-    sh = (uint8_t)(att_e + k - 16);
-    total = 0;
-    for (t = 0; t < n; ++t) {
-        d = best - work.s[t];
-        idx = rescale(d, f, sh);
-        att_p[t] = tab_exp8[idx > 255 ? 255 : (uint8_t)idx];
-        total += att_p[t];
-    }
+    att_f = mulhi16(att_m, quant_s);
+    att_sh = (uint8_t)(att_e + k - 16);
+    total = att_weights(att_p, work.s, n);
     if (total >= 0x10000UL) {
         norm = total >> 1;
         k3 = 0xFF;                     /* -1 */
@@ -411,10 +388,11 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     for (i = 0; i < hs; ++i) {
         att_acc[i] = 0;
     }
-    base = reu_vc[l] + (uint32_t)kvh * seq_len * stride;
+    base = reu_vc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
-        reu_fetch(kvbuf, base + t * stride, m * (uint16_t)stride);
+        reu_fetch(kvbuf, base, m * (uint16_t)stride);
+        base += m * (uint16_t)stride;
         att_values(att_acc, kvbuf, att_p + t, m);
     }
     for (i = 0; i < hs; ++i) {
