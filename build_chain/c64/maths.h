@@ -19,6 +19,13 @@ void __fastcall__ vec_sat16(int16_t* dst, const int32_t* src, uint8_t n);
 /* x[i] = sat16(x[i] + sat16(src[i])) for i < n                                   [residual] */
 void __fastcall__ vec_residual(int16_t* x, const int32_t* src, uint8_t n);
 
+/* hb[i] = sat16((silu(hb[i]) * h3[i] + 2^(F-1)) >> F) for i < n, F = gate_frac    [silu] */
+void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n);
+extern const int16_t* gate_tab;  /* the SILU table (set once) */
+extern uint8_t gate_frac;        /* FRAC_H */
+extern int16_t gate_half;        /* (SILU_LEN - 1) / 2 */
+extern int16_t gate_last;        /* SILU_LEN - 1 */
+
 #endif
 
 /* ---- mul.s: scalar primitives ------------------------------------------------------------ */
@@ -94,5 +101,12 @@ void __fastcall__ vec_sat16(int16_t* dst, const int32_t* src, uint8_t n);
 
 /* x[i] = sat16(x[i] + sat16(src[i])) for i < n                                   [residual] */
 void __fastcall__ vec_residual(int16_t* x, const int32_t* src, uint8_t n);
+
+/* hb[i] = sat16((silu(hb[i]) * h3[i] + 2^(F-1)) >> F) for i < n, F = gate_frac    [silu] */
+void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n);
+extern const int16_t* gate_tab;  /* the SILU table (set once) */
+extern uint8_t gate_frac;        /* FRAC_H */
+extern int16_t gate_half;        /* (SILU_LEN - 1) / 2 */
+extern int16_t gate_last;        /* SILU_LEN - 1 */
 
 #endif

@@ -204,6 +204,10 @@ void model_init(void)
     fetch_table(consts, T_TAB_CONST, sizeof consts);
     att_m = consts[CONST_ATT_M];
     att_e = (uint8_t)consts[CONST_ATT_E];
+    gate_tab = tab_silu;
+    gate_frac = FRAC_H;
+    gate_half = (SILU_LEN - 1) / 2;
+    gate_last = SILU_LEN - 1;
     att_exp8 = tab_exp8;
     att_zc = 255;                      /* min(255, first index from which exp8 is 0) */
     if (tab_exp8[255] == 0) {
@@ -419,24 +423,6 @@ static void attention(uint8_t l, uint16_t pos)
 /* ---------------------------------------------------------------------------------------------
  * FFN
  */
-static int16_t silu(int16_t h)
-/* SiLU by table with linear interpolation, Q.FRAC_H                                   [silu] */
-{
-    int16_t u, a, b, frac;
-
-    u = (int16_t)((h >> (FRAC_H - 4)) + (SILU_LEN - 1) / 2);
-    if (u < 0) {
-        return 0;
-    }
-    if (u >= SILU_LEN - 1) {
-        return h;
-    }
-    frac = h & ((1 << (FRAC_H - 4)) - 1);
-    a = tab_silu[u];
-    b = tab_silu[u + 1];
-    return (int16_t)(a + (((b - a) * frac + (1 << (FRAC_H - 5))) >> (FRAC_H - 4)));
-}
-
 static void ffn(uint8_t l)
 {
     uint8_t i, g, len;
@@ -450,9 +436,7 @@ static void ffn(uint8_t l)
     layer_matrix(model_out, l, 5);
     saturate(model_h3, model_out, hidden);
     trace_h3();
-    for (c = 0; c < hidden; ++c) {
-        model_hb[c] = sat16((mul16s(silu(model_hb[c]), model_h3[c]) + (1L << (FRAC_H - 1))) >> FRAC_H);
-    }
+    vec_gate(model_hb, model_h3, hidden);   /* hb = sat16((silu(h1) * h3 + 2^(FRAC_H-1)) >> FRAC_H) */
     trace_layer = l;
     trace_hb();
     for (g = 0; g < n_g2; ++g) {

@@ -143,3 +143,31 @@ def test_saturate_and_residual_are_exact(tmp_path):
     src, sat, x, res = rows.T
     assert np.array_equal(sat, sat16(src))
     assert np.array_equal(res, sat16(x + sat16(src)))
+
+
+def test_ffn_gate_is_exact(tmp_path):
+    # sat16((silu(h) * h3 + 2^(F-1)) >> F), silu by table with linear interpolation, for F = 10
+    # and 7, full-range and smooth tables, h and h3 over all of int16 (-32768 included)
+    import numpy as np
+
+    from build_chain.twin import sat16
+    run = sim65([SIM / "gate.c", C64_DIR / "mul.s", C64_DIR / "vec.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = iter(run.stdout.splitlines())
+    rounds = 0
+    for line in lines:
+        if not line.startswith("G "):
+            continue  # sim65 -c's cycle line
+        frac = int(line.split()[1])
+        tab = np.array([int(next(lines).split()[1]) for _ in range(257)])
+        rows = np.array([[int(v) for v in next(lines).split()[1:]] for _ in range(250)])
+        h, h3, got = rows.T
+        step = frac - 4
+        u = (h >> step) + 128
+        uc = np.clip(u, 0, 255)
+        a, b = tab[uc], tab[uc + 1]
+        interp = a + (((b - a) * (h & ((1 << step) - 1)) + (1 << (step - 1))) >> step)
+        silu = np.where((u >= 0) & (u < 256), interp, np.where(u >= 256, h, 0))
+        assert np.array_equal(got, sat16((silu * h3 + (1 << (frac - 1))) >> frac)), f"round {rounds}"
+        rounds += 1
+    assert rounds == 4

@@ -265,6 +265,31 @@ void __fastcall__ vec_residual(int16_t* x, const int32_t* src, uint8_t n)
     }
 }
 
+const int16_t* gate_tab;
+uint8_t gate_frac;
+int16_t gate_half;
+int16_t gate_last;
+
+void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n)
+{
+    uint8_t i, step = (uint8_t)(gate_frac - 4);
+    int64_t h, u, a, b, s;
+    for (i = 0; i < n; ++i) {
+        h = hb[i];
+        u = (h >> step) + gate_half;
+        if (u < 0) {
+            s = 0;
+        } else if (u >= gate_last) {
+            s = h;
+        } else {
+            a = gate_tab[u];
+            b = gate_tab[u + 1];
+            s = a + (((b - a) * (h & ((1 << step) - 1)) + (1 << (step - 1))) >> step);
+        }
+        hb[i] = host_sat16((int32_t)((s * h3[i] + (1 << (gate_frac - 1))) >> gate_frac));
+    }
+}
+
 /* ---- exact mode (exact.c): model.c's hooks; tests/c64/test_exact_host.py tests it ------- */
 
 void exact_init(void) {}
