@@ -136,7 +136,7 @@ def test_saturate_and_residual_are_exact(tmp_path):
     import numpy as np
 
     from build_chain.twin import sat16
-    run = sim65([SIM / "vec.c", C64_DIR / "vec.s"], tmp_path)
+    run = sim65([SIM / "vec.c", C64_DIR / "mul.s", C64_DIR / "vec.s"], tmp_path)
     assert run.returncode == 0, run.stderr
     rows = np.array([[int(v) for v in ln.split()[1:]] for ln in run.stdout.splitlines() if ln.startswith("V ")])
     assert len(rows) == 600
