@@ -72,6 +72,7 @@ static uint16_t vocab, seq_len;
 static uint32_t reu_w[LAYERS_MAX][N_MATS];  /* REU address of each matrix ... */
 static uint32_t reu_s[LAYERS_MAX][N_MATS];  /* ... and of its scale records */
 static uint32_t reu_kc[LAYERS_MAX], reu_vc[LAYERS_MAX];
+static uint32_t kv_hstep;          /* bytes from one KV head's cache to the next */
 static uint32_t reu_emb, reu_rope, reu_cls, reu_scls;
 
 /* Sums of squared weights per (row, group), 3 bytes each, for the C64 kernel: computed by
@@ -193,6 +194,7 @@ void model_init(void)
     kv_mul = n_heads / n_kv;
     n_g2 = groups_of(hidden);
     att_hs = hs;
+    kv_hstep = (uint32_t)seq_len * hs * 2;
     if ((uint16_t)n_g2 * dim * 4 > REC_BYTES || vocab * 4 > REC_BYTES || (uint16_t)hidden * 4 > REC_BYTES) {
         fail(ERR_MODEL_TOO_LARGE);
     }
@@ -366,7 +368,10 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     chunk = (uint8_t)(KVBUF_BYTES / 2 / hs);
     stride = (uint32_t)hs * 2;
     k = quant(model_q + h * hs, att_qq, hs);
-    hoff = (uint32_t)kvh * seq_len * stride;
+    hoff = 0;
+    for (i = 0; i < kvh; ++i) {
+        hoff += kv_hstep;
+    }
     base = reu_kc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
@@ -408,12 +413,15 @@ static void attention(uint8_t l, uint16_t pos)
 /* Store k, v at pos in the REU cache, then every head. */
 {
     uint8_t h;
-    uint32_t stride;
+    uint16_t stride;
+    uint32_t off;
 
-    stride = (uint32_t)hs * 2;
+    stride = (uint16_t)hs * 2;
+    off = (uint32_t)pos * stride;
     for (h = 0; h < n_kv; ++h) {
-        reu_stash(model_k + h * hs, reu_kc[l] + ((uint32_t)h * seq_len + pos) * stride, (uint16_t)stride);
-        reu_stash(model_v + h * hs, reu_vc[l] + ((uint32_t)h * seq_len + pos) * stride, (uint16_t)stride);
+        reu_stash(model_k + h * hs, reu_kc[l] + off, stride);
+        reu_stash(model_v + h * hs, reu_vc[l] + off, stride);
+        off += kv_hstep;
     }
     for (h = 0; h < n_heads; ++h) {
         attention_head(l, h, pos);
