@@ -341,14 +341,18 @@ static void rope(int16_t* v, uint8_t n)
     uint8_t i, f;
     int16_t v0, v1, c, s;
 
+    f = 0;                             /* i % hs, without a division */
     for (i = 0; i < n; i += 2) {
-        f = (uint8_t)(i % hs);
         c = rope_row[f];
         s = rope_row[f + 1];
         v0 = v[i];
         v1 = v[i + 1];
         v[i] = sat16((mul16s(v0, c) - mul16s(v1, s) + (1L << 13)) >> FRAC_ROPE);
         v[i + 1] = sat16((mul16s(v0, s) + mul16s(v1, c) + (1L << 13)) >> FRAC_ROPE);
+        f += 2;
+        if (f >= hs) {
+            f = 0;
+        }
     }
 }
 
