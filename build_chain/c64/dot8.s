@@ -586,17 +586,19 @@ rowscale:
         sta     mr0+5                   ;
         PROD    up1, up2, up3, up4      ;
         ACC     1                       ;
-        ldy     ab+1                    ; byte 1
+        ldy     ab+1                    ; byte 1 (0: nothing to add)
+        beq     @b2                     ;
         PROD    tp1, tp2, tp3, tp4      ;
         ACC     1                       ;
         PROD    up1, up2, up3, up4      ;
         ACC     2                       ;
-        ldy     ab+2                    ; byte 2
+@b2:    ldy     ab+2                    ; byte 2 (0 for |x.w| < 2^16)
+        beq     @sh                     ;
         PROD    tp1, tp2, tp3, tp4      ;
         ACC     2                       ;
         PROD    up1, up2, up3, up4      ;
         ACC     3                       ;
-        ldy     #2                      ; sh = e + sS - 16
+@sh:    ldy     #2                      ; sh = e + sS - 16
         lda     (recp),y                ;
         clc                             ;
         adc     _mv_ss                  ;
