@@ -114,7 +114,8 @@ args:   sta     acnt                    ;
         sta     mp4                     ;
 .endmacro
 
-; term: at0..at2 = k * am, k = (ahi, Y = lo); clobbers A X Y
+; term: at0..at2 = k * am, k = (ahi, Y = lo); clobbers A X Y. Most small k have hi = 0 or
+; hi = -1 (then k * m = lo * m - (m << 8), negative as lo < 256): no second product.
 .macro  TERM
         sec                             ; lo * m
         lda     (mp1),y                 ;
@@ -122,9 +123,20 @@ args:   sta     acnt                    ;
         sta     at0                     ;
         lda     (mp2),y                 ;
         sbc     (mp4),y                 ;
+        ldy     ahi                     ; hi = 0: k * m = lo * m
+        bne     :+                      ;
         sta     at0+1                   ;
-        ldy     ahi                     ; hi_u * m
+        sty     at0+2                   ; (Y = 0)
+        jmp     :++++                   ; (the end)
+:       cpy     #$FF                    ; hi = -1: lo * m - (m << 8)
+        bne     :+                      ;
         sec                             ;
+        sbc     am                      ;
+        sta     at0+1                   ;
+        sty     at0+2                   ; (Y = $FF)
+        jmp     :+++                    ; (the end)
+:       sta     at0+1                   ;
+        sec                             ; hi_u * m
         lda     (mp1),y                 ;
         sbc     (mp3),y                 ;
         tax                             ;
