@@ -9,20 +9,33 @@
 ; C prototypes (maths.h):
 ;   void __fastcall__ att_scores(int32_t* s, const int16_t* k, const int8_t* q, uint16_t n);
 ;   void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
+;   uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
 ;   extern uint8_t att_hs;                                       head size (1..16), set once
+;   extern const uint8_t* att_exp8; extern uint8_t att_zc;     EXP8, min(255, first 0 of EXP8)
+;   extern uint16_t att_f; extern uint8_t att_sh;              per head: f = mulhi16(ATT_M, Sq)
+;
+; att_weights: best = max s, then p_t = EXP8[min(255, rescale(best - s_t, f, sh))], returns
+; sum p (< 2^24). idx >= zc <=> d = best - s_t >= D0 = ceil((2 zc - 1) 2^(sh-1) / f), found
+; once per call by long division; then p_t = EXP8[255] (0 unless EXP8 has no zero) without a
+; multiply. Otherwise idx = (d f + 2^(sh-1)) >> sh < zc: d f by quarter squares (f lo in
+; mp1-mp4, f hi in fp1-fp4; zero bytes of d skipped), rounded, bytes sh>>3 and up shifted.
 ;
 ; Contract:
 ;   att_scores  in: n A/X; q, k, s on the C stack (6 bytes, popped)   out: s[0..n)
 ;   att_values  in: n A/X; p, v, acc on the C stack (popped)          out: acc[0..hs) updated
-;   both clobber: A X Y, ptr1-ptr3, tmp1, tmp2, mul.s mp1-mp4 low bytes, the zero page above
+;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_exp8, att_zc, att_f,
+;               att_sh (1..47)                   out: p[0..n), A/X/sreg = sum p
+;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp3, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
+;   the zero page above
 ;   k, v rows are att_hs int16 each, back to back (the KV chunk buffer).
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: about 120 per multiply-add.
 ;
-        .include "zeropage.inc"         ; sp, ptr1-ptr3, tmp1, tmp2
+        .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
 
-        .export _att_scores, _att_values, _att_hs
-        .importzp mp1, mp2, mp3, mp4
+        .export _att_scores, _att_values, _att_weights, _att_hs
+        .export _att_exp8, _att_zc, _att_f, _att_sh
+        .importzp mp1, mp2, mp3, mp4, mr0
 
         .segment "ZEROPAGE"
 acnt:   .res    2                       ; rows left
@@ -30,6 +43,15 @@ am:     .res    1                       ; the factor m
 at0:    .res    3                       ; term k*m (signed 24-bit)
 aacc:   .res    4                       ; score of row t
 ahi:    .res    1                       ; k hi
+fp1:    .res    2                       ; -> sqlo + f hi  (mp1-mp4 hold f lo)
+fp2:    .res    2                       ; -> sqhi + f hi
+fp3:    .res    2                       ; -> nsqlo + ~f hi
+fp4:    .res    2                       ; -> nsqhi + ~f hi
+wbest:  .res    4                       ; max s
+wd:     .res    4                       ; d = best - s_t
+wd0:    .res    4                       ; D0: d >= D0 gives idx >= zc
+wtot:   .res    3                       ; sum p
+wexp:   .res    2                       ; -> EXP8
 
         .segment "BSS"
 _att_hs:        .res 1                  ; head size
@@ -37,6 +59,16 @@ arow:   .res    1                       ; bytes per row (2 hs)
 qabs:   .res    16                      ; |q_i|
 qneg:   .res    16                      ; q_i < 0 ($80) or not (0)
 vacc:   .res    64                      ; acc[0..hs) while att_values runs
+_att_exp8:      .res 2                  ; -> EXP8 (256 bytes)
+_att_zc:        .res 1                  ; min(255, first index from which EXP8 is 0)
+_att_f:         .res 2                  ; f
+_att_sh:        .res 1                  ; sh
+wp0:    .res    1                       ; EXP8[255]: p of d >= D0
+whb:    .res    1                       ; byte of the rounding bit 2^(sh-1)
+whv:    .res    1                       ; its value
+wsb:    .res    1                       ; sh >> 3
+wsr:    .res    1                       ; sh & 7
+wlo:    .res    1                       ; idx before the bit shift (low)
 
         .segment "CODE"
 
@@ -82,7 +114,8 @@ args:   sta     acnt                    ;
         sta     mp4                     ;
 .endmacro
 
-; term: at0..at2 = k * am, k = (ahi, Y = lo); clobbers A X Y
+; term: at0..at2 = k * am, k = (ahi, Y = lo); clobbers A X Y. Most small k have hi = 0 or
+; hi = -1 (then k * m = lo * m - (m << 8), negative as lo < 256): no second product.
 .macro  TERM
         sec                             ; lo * m
         lda     (mp1),y                 ;
@@ -90,9 +123,20 @@ args:   sta     acnt                    ;
         sta     at0                     ;
         lda     (mp2),y                 ;
         sbc     (mp4),y                 ;
+        ldy     ahi                     ; hi = 0: k * m = lo * m
+        bne     :+                      ;
         sta     at0+1                   ;
-        ldy     ahi                     ; hi_u * m
+        sty     at0+2                   ; (Y = 0)
+        jmp     :++++                   ; (the end)
+:       cpy     #$FF                    ; hi = -1: lo * m - (m << 8)
+        bne     :+                      ;
         sec                             ;
+        sbc     am                      ;
+        sta     at0+1                   ;
+        sty     at0+2                   ; (Y = $FF)
+        jmp     :+++                    ; (the end)
+:       sta     at0+1                   ;
+        sec                             ; hi_u * m
         lda     (mp1),y                 ;
         sbc     (mp3),y                 ;
         tax                             ;
@@ -317,3 +361,366 @@ _att_values:
         tya                             ;
         bne     @o                      ;
         rts                             ;
+
+; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
+.macro  PROD    p1, p2, p3, p4
+        sec                             ;
+        lda     (p1),y                  ;
+        sbc     (p3),y                  ;
+        tax                             ;
+        lda     (p2),y                  ;
+        sbc     (p4),y                  ;
+.endmacro
+
+; ACC k: mr[k..k+1] += A:X (high:low), carry rippled up to mr[k+3]; clobbers tmp1
+.macro  ACC     k
+        sta     tmp1                    ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+k                   ;
+        sta     mr0+k                   ;
+        lda     tmp1                    ;
+        adc     mr0+k+1                 ;
+        sta     mr0+k+1                 ;
+        bcc     :+                      ;
+        inc     mr0+k+2                 ;
+        bne     :+                      ;
+        inc     mr0+k+3                 ;
+:
+.endmacro
+
+; ----------------------------------------------------------------------------
+; att_weights: ptr1 = p, ptr2 = s, ptr3 = s for the max pass
+
+_att_weights:
+        sta     acnt                    ; n
+        stx     acnt+1                  ;
+        ldy     #3                      ; p at sp+2, s at sp+0
+        lda     (sp),y                  ;
+        sta     ptr1+1                  ;
+        dey                             ;
+        lda     (sp),y                  ;
+        sta     ptr1                    ;
+        dey                             ;
+        lda     (sp),y                  ;
+        sta     ptr2+1                  ;
+        sta     ptr3+1                  ;
+        dey                             ;
+        lda     (sp),y                  ;
+        sta     ptr2                    ;
+        sta     ptr3                    ;
+        lda     sp                      ; pop 4
+        clc                             ;
+        adc     #4                      ;
+        sta     sp                      ;
+        bcc     :+                      ;
+        inc     sp+1                    ;
+
+; ---- best = max s (ptr3 walks s) --------------------------------------------
+:       ldy     #3                      ; best = s[0]
+@b0:    lda     (ptr3),y                ;
+        sta     wbest,y                 ;
+        dey                             ;
+        bpl     @b0                     ;
+        lda     acnt                    ; X:tmp1 = n - 1 positions left
+        sec                             ;
+        sbc     #1                      ;
+        sta     tmp1                    ;
+        lda     acnt+1                  ;
+        sbc     #0                      ;
+        sta     tmp2                    ;
+@bnext: lda     tmp1                    ; any left?
+        ora     tmp2                    ;
+        beq     @setup                  ;
+        lda     tmp1                    ;
+        bne     :+                      ;
+        dec     tmp2                    ;
+:       dec     tmp1                    ;
+        clc                             ; s += 4
+        lda     ptr3                    ;
+        adc     #4                      ;
+        sta     ptr3                    ;
+        bcc     :+                      ;
+        inc     ptr3+1                  ;
+:       ldy     #0                      ; best - s_t (flags of the signed result)
+        sec                             ;
+        lda     wbest                   ;
+        sbc     (ptr3),y                ;
+        iny                             ;
+        lda     wbest+1                 ;
+        sbc     (ptr3),y                ;
+        iny                             ;
+        lda     wbest+2                 ;
+        sbc     (ptr3),y                ;
+        iny                             ;
+        lda     wbest+3                 ;
+        sbc     (ptr3),y                ;
+        bvc     :+                      ; N xor V = best < s_t
+        eor     #$80                    ;
+:       bpl     @bnext                  ;
+        ldy     #3                      ; best = s_t
+@b1:    lda     (ptr3),y                ;
+        sta     wbest,y                 ;
+        dey                             ;
+        bpl     @b1                     ;
+        jmp     @bnext                  ;
+
+; ---- per-call set-up: f pointers, rounding and shift bytes, EXP8[255], D0 ---
+@setup: lda     _att_f                  ; f lo -> mp1-mp4
+        sta     mp1                     ;
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        lda     _att_f+1                ; f hi -> fp1-fp4
+        sta     fp1                     ;
+        sta     fp2                     ;
+        eor     #$FF                    ;
+        sta     fp3                     ;
+        sta     fp4                     ;
+        lda     mp1+1                   ; table pages as mul_init set them
+        sta     fp1+1                   ;
+        lda     mp2+1                   ;
+        sta     fp2+1                   ;
+        lda     mp3+1                   ;
+        sta     fp3+1                   ;
+        lda     mp4+1                   ;
+        sta     fp4+1                   ;
+        lda     _att_exp8               ; EXP8 pointer, EXP8[255]
+        sta     wexp                    ;
+        lda     _att_exp8+1             ;
+        sta     wexp+1                  ;
+        ldy     #255                    ;
+        lda     (wexp),y                ;
+        sta     wp0                     ;
+        ldx     _att_sh                 ; rounding bit sh-1: byte, value
+        dex                             ;
+        txa                             ;
+        and     #7                      ;
+        tay                             ;
+        lda     wbit,y                  ;
+        sta     whv                     ;
+        txa                             ;
+        lsr                             ;
+        lsr                             ;
+        lsr                             ;
+        sta     whb                     ;
+        lda     _att_sh                 ; shift: bytes, bits
+        lsr                             ;
+        lsr                             ;
+        lsr                             ;
+        sta     wsb                     ;
+        lda     _att_sh                 ;
+        and     #7                      ;
+        sta     wsr                     ;
+        lda     #0                      ; total = 0
+        sta     wtot                    ;
+        sta     wtot+1                  ;
+        sta     wtot+2                  ;
+        jsr     wdiv                    ; D0
+
+; ---- the weights (ptr2 walks s, ptr1 walks p) -------------------------------
+@pos:   ldy     #0                      ; d = best - s_t (>= 0)
+        sec                             ;
+        lda     wbest                   ;
+        sbc     (ptr2),y                ;
+        sta     wd                      ;
+        iny                             ;
+        lda     wbest+1                 ;
+        sbc     (ptr2),y                ;
+        sta     wd+1                    ;
+        iny                             ;
+        lda     wbest+2                 ;
+        sbc     (ptr2),y                ;
+        sta     wd+2                    ;
+        iny                             ;
+        lda     wbest+3                 ;
+        sbc     (ptr2),y                ;
+        sta     wd+3                    ;
+        cmp     wd0+3                   ; d >= D0 (unsigned)?
+        bne     :+                      ;
+        lda     wd+2                    ;
+        cmp     wd0+2                   ;
+        bne     :+                      ;
+        lda     wd+1                    ;
+        cmp     wd0+1                   ;
+        bne     :+                      ;
+        lda     wd                      ;
+        cmp     wd0                     ;
+:       bcc     @mul                    ;
+        lda     wp0                     ; idx >= zc: EXP8[255]
+        jmp     @store                  ;
+@mul:   lda     #0                      ; mr0-mr7 = d * f
+        ldx     #7                      ;
+@clr:   sta     mr0,x                   ;
+        dex                             ;
+        bpl     @clr                    ;
+        ldy     wd                      ; byte 0
+        beq     @k1                     ;
+        PROD    mp1, mp2, mp3, mp4      ;
+        ACC     0                       ;
+        ldy     wd                      ;
+        PROD    fp1, fp2, fp3, fp4      ;
+        ACC     1                       ;
+@k1:    ldy     wd+1                    ; byte 1
+        beq     @k2                     ;
+        PROD    mp1, mp2, mp3, mp4      ;
+        ACC     1                       ;
+        ldy     wd+1                    ;
+        PROD    fp1, fp2, fp3, fp4      ;
+        ACC     2                       ;
+@k2:    ldy     wd+2                    ; byte 2
+        beq     @k3                     ;
+        PROD    mp1, mp2, mp3, mp4      ;
+        ACC     2                       ;
+        ldy     wd+2                    ;
+        PROD    fp1, fp2, fp3, fp4      ;
+        ACC     3                       ;
+@k3:    ldy     wd+3                    ; byte 3
+        beq     @k4                     ;
+        PROD    mp1, mp2, mp3, mp4      ;
+        ACC     3                       ;
+        ldy     wd+3                    ;
+        PROD    fp1, fp2, fp3, fp4      ;
+        ACC     4                       ;
+@k4:    ldx     whb                     ; + 2^(sh-1), carry rippled
+        lda     whv                     ;
+        clc                             ;
+        adc     mr0,x                   ;
+        sta     mr0,x                   ;
+        bcc     @ext                    ;
+@rc:    inx                             ;
+        inc     mr0,x                   ;
+        beq     @rc                     ;
+@ext:   ldx     wsb                     ; idx = bytes sh>>3, +1 shifted right sh&7
+        lda     mr0,x                   ;
+        sta     wlo                     ;
+        lda     mr0+1,x                 ;
+        ldy     wsr                     ;
+        beq     @sh0                    ;
+@shr:   lsr                             ;
+        ror     wlo                     ;
+        dey                             ;
+        bne     @shr                    ;
+@sh0:   ldy     wlo                     ; p = EXP8[idx] (idx < zc <= 255)
+        lda     (wexp),y                ;
+@store: ldy     #0                      ;
+        sta     (ptr1),y                ;
+        clc                             ; total += p
+        adc     wtot                    ;
+        sta     wtot                    ;
+        bcc     :+                      ;
+        inc     wtot+1                  ;
+        bne     :+                      ;
+        inc     wtot+2                  ;
+:       inc     ptr1                    ; next p
+        bne     :+                      ;
+        inc     ptr1+1                  ;
+:       clc                             ; next s
+        lda     ptr2                    ;
+        adc     #4                      ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr2+1                  ;
+:       lda     acnt                    ; n -= 1
+        bne     :+                      ;
+        dec     acnt+1                  ;
+:       dec     acnt                    ;
+        lda     acnt                    ;
+        ora     acnt+1                  ;
+        beq     :+                      ;
+        jmp     @pos                    ;
+:       lda     wtot+2                  ; return the total
+        sta     sreg                    ;
+        lda     #0                      ;
+        sta     sreg+1                  ;
+        lda     wtot                    ;
+        ldx     wtot+1                  ;
+        rts                             ;
+
+; wdiv: wd0 = ceil((2 zc - 1) << (sh-1) / f), $FFFFFFFF when f = 0 or above 32 bits, 0 when
+; zc = 0. Dividend bits leave tmp1:tmp2 MSB first (A << 7, then zeros): sh + 8 steps of
+; restoring division; remainder in wd (3 bytes), quotient in wd0.
+wdiv:   lda     #0                      ;
+        sta     wd0                     ;
+        sta     wd0+1                   ;
+        sta     wd0+2                   ;
+        sta     wd0+3                   ;
+        sta     wd                      ;
+        sta     wd+1                    ;
+        sta     wd+2                    ;
+        lda     _att_zc                 ; zc = 0: every idx >= zc
+        bne     :+                      ;
+        rts                             ;
+:
+        lda     _att_f                  ; f = 0: idx = 0 always, never skip
+        ora     _att_f+1                ;
+        bne     :+                      ;
+        jmp     @inf                    ;
+:       lda     _att_zc                 ; A = 2 zc - 1 (9 bits), << 7 into tmp2:tmp1
+        asl                             ;
+        sta     tmp1                    ;
+        lda     #0                      ;
+        rol                             ;
+        sta     tmp2                    ;
+        lda     tmp1                    ;
+        bne     :+                      ;
+        dec     tmp2                    ;
+:       dec     tmp1                    ;
+        ldx     #7                      ;
+@al:    asl     tmp1                    ;
+        rol     tmp2                    ;
+        dex                             ;
+        bne     @al                     ;
+        lda     _att_sh                 ; steps = sh + 8
+        clc                             ;
+        adc     #8                      ;
+        tax                             ;
+@step:  asl     tmp1                    ; next dividend bit -> C
+        rol     tmp2                    ;
+        rol     wd                      ; r = 2r + bit
+        rol     wd+1                    ;
+        rol     wd+2                    ;
+        asl     wd0                     ; q <<= 1
+        rol     wd0+1                   ;
+        rol     wd0+2                   ;
+        rol     wd0+3                   ;
+        bcs     @inf                    ; quotient above 32 bits
+        sec                             ; r >= f ?
+        lda     wd                      ;
+        sbc     _att_f                  ;
+        tay                             ;
+        lda     wd+1                    ;
+        sbc     _att_f+1                ;
+        sta     tmp3                    ;
+        lda     wd+2                    ;
+        sbc     #0                      ;
+        bcc     @nos                    ;
+        sta     wd+2                    ; r -= f, q |= 1
+        lda     tmp3                    ;
+        sta     wd+1                    ;
+        sty     wd                      ;
+        inc     wd0                     ;
+@nos:   dex                             ;
+        bne     @step                   ;
+        lda     wd                      ; remainder: round up
+        ora     wd+1                    ;
+        ora     wd+2                    ;
+        beq     @ret                    ;
+        inc     wd0                     ;
+        bne     @ret                    ;
+        inc     wd0+1                   ;
+        bne     @ret                    ;
+        inc     wd0+2                   ;
+        bne     @ret                    ;
+        inc     wd0+3                   ;
+        bne     @ret                    ;
+@inf:   lda     #$FF                    ; never reached by a d < 2^31
+        sta     wd0                     ;
+        sta     wd0+1                   ;
+        sta     wd0+2                   ;
+        sta     wd0+3                   ;
+@ret:   rts                             ;
+
+        .segment "RODATA"
+wbit:   .byte   1, 2, 4, 8, 16, 32, 64, 128 ; 1 << n

@@ -426,13 +426,18 @@ _matvec_run:
         ldy     #0                      ; out[r] = or += y
         lda     _mv_add                 ;
         bne     @add                    ;
-        ldx     #4                      ;
-@st:    lda     ra0,y                   ;
+        lda     ra0                     ;
         sta     (outp),y                ;
         iny                             ;
-        dex                             ;
-        bne     @st                     ;
-        beq     @next                   ;
+        lda     ra0+1                   ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     ra0+2                   ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     ra0+3                   ;
+        sta     (outp),y                ;
+        jmp     @next                   ;
 @add:   clc                             ;
         ldx     #4                      ;
 @ad:    lda     ra0,y                   ;
@@ -516,11 +521,11 @@ scale_begin:
 ;   then |sval| * F from six (Y = |sval|'s bytes against the F pointer sets) into mr0-mr5,
 ;   and mul.s's rescale_tail rounds and shifts.
 rowscale:
-        lda     #0                      ; clear mr0-mr5
-        ldx     #5                      ;
-@clr:   sta     mr0,x                   ;
-        dex                             ;
-        bpl     @clr                    ;
+        lda     #0                      ; clear mr2-mr5 (mr1 is stored below)
+        sta     mr0+2                   ;
+        sta     mr0+3                   ;
+        sta     mr0+4                   ;
+        sta     mr0+5                   ;
         ldy     #0                      ; M lo
         lda     (recp),y                ;
         tay                             ;
@@ -570,27 +575,30 @@ rowscale:
         sta     ab                      ;
         lda     sval+1                  ;
         sta     ab+1                    ;
-@mul:   lda     #0                      ; clear mr0-mr5 again
-        ldx     #5                      ;
-@clr2:  sta     mr0,x                   ;
-        dex                             ;
-        bpl     @clr2                   ;
-        ldy     ab                      ; byte 0 of |sval|
+@mul:   ldy     ab                      ; byte 0 of |sval|
         PROD    tp1, tp2, tp3, tp4      ;
-        ACC     0                       ;
+        stx     mr0                     ; mr0-mr1 = the first product, mr2-mr5 = 0
+        sta     mr0+1                   ;
+        lda     #0                      ;
+        sta     mr0+2                   ;
+        sta     mr0+3                   ;
+        sta     mr0+4                   ;
+        sta     mr0+5                   ;
         PROD    up1, up2, up3, up4      ;
         ACC     1                       ;
-        ldy     ab+1                    ; byte 1
+        ldy     ab+1                    ; byte 1 (0: nothing to add)
+        beq     @b2                     ;
         PROD    tp1, tp2, tp3, tp4      ;
         ACC     1                       ;
         PROD    up1, up2, up3, up4      ;
         ACC     2                       ;
-        ldy     ab+2                    ; byte 2
+@b2:    ldy     ab+2                    ; byte 2 (0 for |x.w| < 2^16)
+        beq     @sh                     ;
         PROD    tp1, tp2, tp3, tp4      ;
         ACC     2                       ;
         PROD    up1, up2, up3, up4      ;
         ACC     3                       ;
-        ldy     #2                      ; sh = e + sS - 16
+@sh:    ldy     #2                      ; sh = e + sS - 16
         lda     (recp),y                ;
         clc                             ;
         adc     _mv_ss                  ;

@@ -11,6 +11,21 @@
 
 #if !defined(__CC65__) && !defined(__fastcall__)
 #define __fastcall__
+/* ---- vec.s: elementwise steps --------------------------------------------------------- */
+
+/* dst[i] = sat16(src[i]) for i < n                                                  [sat16] */
+void __fastcall__ vec_sat16(int16_t* dst, const int32_t* src, uint8_t n);
+
+/* x[i] = sat16(x[i] + sat16(src[i])) for i < n                                   [residual] */
+void __fastcall__ vec_residual(int16_t* x, const int32_t* src, uint8_t n);
+
+/* hb[i] = sat16((silu(hb[i]) * h3[i] + 2^(F-1)) >> F) for i < n, F = gate_frac    [silu] */
+void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n);
+extern const int16_t* gate_tab;  /* the SILU table (set once) */
+extern uint8_t gate_frac;        /* FRAC_H */
+extern int16_t gate_half;        /* (SILU_LEN - 1) / 2 */
+extern int16_t gate_last;        /* SILU_LEN - 1 */
+
 #endif
 
 /* ---- mul.s: scalar primitives ------------------------------------------------------------ */
@@ -69,5 +84,29 @@ void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, u
 
 /* Head size used by att_scores / att_values (set once by model_init). */
 extern uint8_t att_hs;
+
+/* p[t] = exp8[min(255, rescale(max(s) - s[t], att_f, att_sh))] for t < n (n >= 1); returns
+ * sum p. att_zc = min(255, first index from which att_exp8 is 0) lets it skip the rescale
+ * where the index is past it.                                                 [attention] */
+uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
+extern const uint8_t* att_exp8;  /* the EXP8 table (set once) */
+extern uint8_t att_zc;           /* min(255, first zero index of EXP8) (set once) */
+extern uint16_t att_f;           /* mulhi16(ATT_M, S of q) (per head) */
+extern uint8_t att_sh;           /* ATT_E + sS of q - 16, 1..47 (per head) */
+
+/* ---- vec.s: elementwise steps --------------------------------------------------------- */
+
+/* dst[i] = sat16(src[i]) for i < n                                                  [sat16] */
+void __fastcall__ vec_sat16(int16_t* dst, const int32_t* src, uint8_t n);
+
+/* x[i] = sat16(x[i] + sat16(src[i])) for i < n                                   [residual] */
+void __fastcall__ vec_residual(int16_t* x, const int32_t* src, uint8_t n);
+
+/* hb[i] = sat16((silu(hb[i]) * h3[i] + 2^(F-1)) >> F) for i < n, F = gate_frac    [silu] */
+void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n);
+extern const int16_t* gate_tab;  /* the SILU table (set once) */
+extern uint8_t gate_frac;        /* FRAC_H */
+extern int16_t gate_half;        /* (SILU_LEN - 1) / 2 */
+extern int16_t gate_last;        /* SILU_LEN - 1 */
 
 #endif

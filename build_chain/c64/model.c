@@ -67,13 +67,13 @@ static union {                     /* attention scores, or the sampler's work ar
 } work;
 #pragma bss-name (pop)
 
-static uint8_t  exp8_zero;         /* first index from which exp8 is 0 */
 
 static uint8_t dim, hidden, n_layers, n_heads, n_kv, hs, kv_dim, kv_mul, n_g2;
 static uint16_t vocab, seq_len;
 static uint32_t reu_w[LAYERS_MAX][N_MATS];  /* REU address of each matrix ... */
 static uint32_t reu_s[LAYERS_MAX][N_MATS];  /* ... and of its scale records */
 static uint32_t reu_kc[LAYERS_MAX], reu_vc[LAYERS_MAX];
+static uint32_t kv_hstep;          /* bytes from one KV head's cache to the next */
 static uint32_t reu_emb, reu_rope, reu_cls, reu_scls;
 
 /* Sums of squared weights per (row, group), 3 bytes each, for the C64 kernel: computed by
@@ -172,7 +172,7 @@ static uint32_t wsq_fill(uint32_t dst, uint32_t w, uint16_t rows, uint16_t cols)
 void model_init(void)
 /* Read shapes and tables, locate every region, precompute the kernel's weight sums. */
 {
-    uint8_t l, m, i;
+    uint8_t l, m;
     uint16_t rows, cols, consts[N_CONST];
     uint32_t tail;
 
@@ -198,6 +198,7 @@ void model_init(void)
     kv_mul = n_heads / n_kv;
     n_g2 = groups_of(hidden);
     att_hs = hs;
+    kv_hstep = (uint32_t)seq_len * hs * 2;
     if ((uint16_t)n_g2 * dim * 4 > REC_BYTES || vocab * 4 > REC_BYTES || (uint16_t)hidden * 4 > REC_BYTES) {
         fail(ERR_MODEL_TOO_LARGE);
     }
@@ -209,15 +210,16 @@ void model_init(void)
     fetch_table(consts, T_TAB_CONST, sizeof consts);
     att_m = consts[CONST_ATT_M];
     att_e = (uint8_t)consts[CONST_ATT_E];
-    exp8_zero = 0;
-    for (i = 255; i != 0; --i) {
-        if (tab_exp8[i] != 0) {
-            exp8_zero = (uint8_t)(i + 1);
-            break;
+    gate_tab = tab_silu;
+    gate_frac = FRAC_H;
+    gate_half = (SILU_LEN - 1) / 2;
+    gate_last = SILU_LEN - 1;
+    att_exp8 = tab_exp8;
+    att_zc = 255;                      /* min(255, first index from which exp8 is 0) */
+    if (tab_exp8[255] == 0) {
+        while (att_zc != 0 && tab_exp8[att_zc - 1] == 0) {
+            --att_zc;
         }
-    }
-    if (exp8_zero == 0 && tab_exp8[0] != 0) {
-        exp8_zero = 1;
     }
     reu_emb = region_offset(T_EMB, REU_NO_LAYER);
     reu_rope = region_offset(T_TAB_ROPE, REU_NO_LAYER);
@@ -325,21 +327,13 @@ static void quant_pair(const int16_t* x, uint8_t n)
 
 static void saturate(int16_t* dst, const int32_t* src, uint8_t n)
 {
-    uint8_t i;
-
-    for (i = 0; i < n; ++i) {
-        dst[i] = sat16(src[i]);
-    }
+    vec_sat16(dst, src, n);
 }
 
 static void residual(const int32_t* src)
 /* x = sat16(x + sat16(src)) */
 {
-    uint8_t i;
-
-    for (i = 0; i < dim; ++i) {
-        model_x[i] = sat16((int32_t)model_x[i] + sat16(src[i]));
-    }
+    vec_residual(model_x, src, dim);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -351,14 +345,18 @@ static void rope(int16_t* v, uint8_t n)
     uint8_t i, f;
     int16_t v0, v1, c, s;
 
+    f = 0;                             /* i % hs, without a division */
     for (i = 0; i < n; i += 2) {
-        f = (uint8_t)(i % hs);
         c = rope_row[f];
         s = rope_row[f + 1];
         v0 = v[i];
         v1 = v[i + 1];
         v[i] = sat16((mul16s(v0, c) - mul16s(v1, s) + (1L << 13)) >> FRAC_ROPE);
         v[i + 1] = sat16((mul16s(v0, s) + mul16s(v1, c) + (1L << 13)) >> FRAC_ROPE);
+        f += 2;
+        if (f >= hs) {
+            f = 0;
+        }
     }
 }
 
@@ -368,10 +366,9 @@ static void rope(int16_t* v, uint8_t n)
 static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
 /* One query head over positions 0..pos: model_att[h*hs ..] = o                  [attention] */
 {
-    uint8_t kvh, k, sh, chunk, i, k3;
-    uint16_t n, t, m, f;
-    uint32_t base, stride, total, norm;
-    int32_t best, d, idx;
+    uint8_t kvh, k, chunk, i, k3;
+    uint16_t n, t, m;
+    uint32_t base, hoff, stride, total, norm;
     uint16_t inv;
 
     kvh = h / kv_mul;
@@ -379,27 +376,20 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     chunk = (uint8_t)(KVBUF_BYTES / 2 / hs);
     stride = (uint32_t)hs * 2;
     k = quant(model_q + h * hs, att_qq, hs);
-    base = reu_kc[l] + (uint32_t)kvh * seq_len * stride;
+    hoff = 0;
+    for (i = 0; i < kvh; ++i) {
+        hoff += kv_hstep;
+    }
+    base = reu_kc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
-        reu_fetch(kvbuf, base + t * stride, m * (uint16_t)stride);
+        reu_fetch(kvbuf, base, m * (uint16_t)stride);
+        base += m * (uint16_t)stride;
         att_scores(work.s + t, kvbuf, att_qq, m);
     }
-    best = work.s[0];
-    for (t = 1; t < n; ++t) {
-        if (work.s[t] > best) {
-            best = work.s[t];
-        }
-    }
-    f = mulhi16(att_m, quant_s);
-    sh = (uint8_t)(att_e + k - 16);
-    total = 0;
-    for (t = 0; t < n; ++t) {
-        d = best - work.s[t];
-        idx = rescale(d, f, sh);
-        att_p[t] = tab_exp8[idx > 255 ? 255 : (uint8_t)idx];
-        total += att_p[t];
-    }
+    att_f = mulhi16(att_m, quant_s);
+    att_sh = (uint8_t)(att_e + k - 16);
+    total = att_weights(att_p, work.s, n);
     if (total >= 0x10000UL) {
         norm = total >> 1;
         k3 = 0xFF;                     /* -1 */
@@ -415,10 +405,11 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     for (i = 0; i < hs; ++i) {
         att_acc[i] = 0;
     }
-    base = reu_vc[l] + (uint32_t)kvh * seq_len * stride;
+    base = reu_vc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
-        reu_fetch(kvbuf, base + t * stride, m * (uint16_t)stride);
+        reu_fetch(kvbuf, base, m * (uint16_t)stride);
+        base += m * (uint16_t)stride;
         att_values(att_acc, kvbuf, att_p + t, m);
     }
     for (i = 0; i < hs; ++i) {
@@ -430,12 +421,15 @@ static void attention(uint8_t l, uint16_t pos)
 /* Store k, v at pos in the REU cache, then every head. */
 {
     uint8_t h;
-    uint32_t stride;
+    uint16_t stride;
+    uint32_t off;
 
-    stride = (uint32_t)hs * 2;
+    stride = (uint16_t)hs * 2;
+    off = (uint32_t)pos * stride;
     for (h = 0; h < n_kv; ++h) {
-        reu_stash(model_k + h * hs, reu_kc[l] + ((uint32_t)h * seq_len + pos) * stride, (uint16_t)stride);
-        reu_stash(model_v + h * hs, reu_vc[l] + ((uint32_t)h * seq_len + pos) * stride, (uint16_t)stride);
+        reu_stash(model_k + h * hs, reu_kc[l] + off, stride);
+        reu_stash(model_v + h * hs, reu_vc[l] + off, stride);
+        off += kv_hstep;
     }
     for (h = 0; h < n_heads; ++h) {
         attention_head(l, h, pos);
@@ -445,24 +439,6 @@ static void attention(uint8_t l, uint16_t pos)
 /* ---------------------------------------------------------------------------------------------
  * FFN
  */
-static int16_t silu(int16_t h)
-/* SiLU by table with linear interpolation, Q.FRAC_H                                   [silu] */
-{
-    int16_t u, a, b, frac;
-
-    u = (int16_t)((h >> (FRAC_H - 4)) + (SILU_LEN - 1) / 2);
-    if (u < 0) {
-        return 0;
-    }
-    if (u >= SILU_LEN - 1) {
-        return h;
-    }
-    frac = h & ((1 << (FRAC_H - 4)) - 1);
-    a = tab_silu[u];
-    b = tab_silu[u + 1];
-    return (int16_t)(a + (((b - a) * frac + (1 << (FRAC_H - 5))) >> (FRAC_H - 4)));
-}
-
 static void ffn(uint8_t l)
 {
     uint8_t i, g, len;
@@ -476,9 +452,7 @@ static void ffn(uint8_t l)
     layer_matrix(model_out, l, 5);
     saturate(model_h3, model_out, hidden);
     trace_h3();
-    for (c = 0; c < hidden; ++c) {
-        model_hb[c] = sat16((mul16s(silu(model_hb[c]), model_h3[c]) + (1L << (FRAC_H - 1))) >> FRAC_H);
-    }
+    vec_gate(model_hb, model_h3, hidden);   /* hb = sat16((silu(h1) * h3 + 2^(FRAC_H-1)) >> FRAC_H) */
     trace_layer = l;
     trace_hb();
     for (g = 0; g < n_g2; ++g) {

@@ -239,21 +239,21 @@ rescale_ok:
         bne     @ng                     ;
 @pos:   jsr     umul32x16               ; mr0..mr5 = |acc| * f
 rescale_tail:                           ; entry with mr0..mr5 = |acc| * f, rneg, rsh set
-        lda     #0                      ; mr6, mr7: sign extension
+        lda     #0                      ; mr6, mr7 = 0: P = |acc| * f (u64)
         sta     mr0+6                   ;
         sta     mr0+7                   ;
-        bit     rneg                    ;
-        bpl     @round                  ;
-        ldx     #0                      ; negate the 64-bit product
-        ldy     #8                      ;
+        bit     rneg                    ; acc < 0: floor((-P + h) / 2^sh) = -((P + h - 1) >> sh),
+        bpl     @round                  ; so P -= 1 first (mod 2^64: the sum below is >= 0)
+        ldx     #0                      ;
+@dec:   lda     mr0,x                   ;
         sec                             ;
-@ng2:   lda     #0                      ;
-        sbc     mr0,x                   ;
+        sbc     #1                      ;
         sta     mr0,x                   ;
+        bcs     @round                  ; no borrow: done
         inx                             ;
-        dey                             ;
-        bne     @ng2                    ;
-@round: ldx     rsh                     ; + 2^(sh-1): bit (sh-1)&7 of byte (sh-1)>>3
+        cpx     #8                      ;
+        bne     @dec                    ;
+@round: ldx     rsh                     ; + h = 2^(sh-1): bit (sh-1)&7 of byte (sh-1)>>3
         dex                             ;
         txa                             ;
         and     #7                      ;
@@ -274,35 +274,61 @@ rescale_tail:                           ; entry with mr0..mr5 = |acc| * f, rneg,
         inc     mr0,x                   ;
         beq     @rc                     ; wrapped to 0: carry on
 
-@shift: lda     rsh                     ; byte part: ra = mr[B..B+3], B = sh >> 3
+@shift: lda     rsh                     ; byte part: ra0-ra4 = mr[B..B+4], B = sh >> 3
         lsr                             ;
         lsr                             ;
         lsr                             ;
         tax                             ;
-        ldy     #0                      ;
-@by:    cpx     #8                      ; past mr7: sign fill
+        cpx     #4                      ; B >= 4: bytes past mr7 read as 0
+        bcs     @far                    ;
+        lda     mr0,x                   ; B <= 3: all five inside mr0-mr7
+        sta     ra0                     ;
+        lda     mr0+1,x                 ;
+        sta     ra0+1                   ;
+        lda     mr0+2,x                 ;
+        sta     ra0+2                   ;
+        lda     mr0+3,x                 ;
+        sta     ra0+3                   ;
+        lda     mr0+4,x                 ;
+        sta     ra0+4                   ;
+        jmp     @bits                   ;
+@far:   ldy     #0                      ;
+@by:    cpx     #8                      ; past mr7: 0
         bcc     @in                     ;
-        lda     mr0+7                   ;
-        bcs     @st                     ; (always: C set by cpx)
+        lda     #0                      ;
+        beq     @st                     ; (always)
 @in:    lda     mr0,x                   ;
 @st:    sta     ra0,y                   ;
         inx                             ;
         iny                             ;
-        cpy     #5                      ; 5 bytes: 4 result + 1 feeding the bit shift
+        cpy     #5                      ;
         bne     @by                     ;
-        lda     rsh                     ; bit part: sh & 7 arithmetic right shifts
+@bits:  lda     rsh                     ; bit part: sh & 7 right shifts (the value is >= 0)
         and     #7                      ;
-        beq     @done                   ;
+        beq     @sign                   ;
         tay                             ;
-@bit:   lda     ra0+4                   ;
-        cmp     #$80                    ; C = sign
-        ror     ra0+4                   ;
+@bit:   lsr     ra0+4                   ;
         ror     ra0+3                   ;
         ror     ra0+2                   ;
         ror     ra0+1                   ;
         ror     ra0                     ;
         dey                             ;
         bne     @bit                    ;
+@sign:  bit     rneg                    ; acc < 0: negate the 32-bit result
+        bpl     @done                   ;
+        sec                             ;
+        lda     #0                      ;
+        sbc     ra0                     ;
+        sta     ra0                     ;
+        lda     #0                      ;
+        sbc     ra0+1                   ;
+        sta     ra0+1                   ;
+        lda     #0                      ;
+        sbc     ra0+2                   ;
+        sta     ra0+2                   ;
+        lda     #0                      ;
+        sbc     ra0+3                   ;
+        sta     ra0+3                   ;
 @done:  rts                             ;
 
 ; ----------------------------------------------------------------------------

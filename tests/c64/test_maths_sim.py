@@ -100,3 +100,74 @@ def test_attention_loops_are_exact(tmp_path):
         k = r["K"].reshape(40, 8)
         assert np.array_equal(r["S"], k @ r["Q"])
         assert np.array_equal(r["B"], wrap32(r["A"] + r["P"] @ k))
+
+
+def test_attention_weights_are_exact(tmp_path):
+    # p_t = EXP8[min(255, rescale(max s - s_t, f, sh))] and sum p: every magnitude of scores,
+    # tables with and without zeros, zc = 0, f = 0, f = 1 (D0 above 32 bits), n = 1
+    import numpy as np
+
+    from build_chain.twin import rescale
+    run = sim65([SIM / "attw.c", C64_DIR / "mul.s", C64_DIR / "att.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = iter(run.stdout.splitlines())
+    rounds = 0
+    kept = 0
+    for line in lines:
+        if not line.startswith("W "):
+            continue  # sim65 -c's cycle line
+        n, zc, f, sh, total = (int(v) for v in line.split()[1:])
+        exp8 = np.array([int(next(lines).split()[1]) for _ in range(256)])
+        assert zc == min(255, int(np.nonzero(exp8)[0].max()) + 1 if exp8.any() else 0)
+        sp = np.array([[int(v) for v in next(lines).split()[1:]] for _ in range(n)])
+        s, got = sp[:, 0], sp[:, 1]
+        idx = np.minimum(255, rescale(s.max() - s, f, sh))
+        want = exp8[idx]
+        assert np.array_equal(got, want), f"round {rounds}"
+        assert total == int(want.sum()), f"round {rounds}"
+        kept += int((want > 0).sum())
+        rounds += 1
+    assert rounds == 16
+    assert kept > 100
+
+
+def test_saturate_and_residual_are_exact(tmp_path):
+    # sat16 of s32 values of every magnitude and the edges; x = sat16(x + sat16(src)), x -32768 too
+    import numpy as np
+
+    from build_chain.twin import sat16
+    run = sim65([SIM / "vec.c", C64_DIR / "mul.s", C64_DIR / "vec.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = np.array([[int(v) for v in ln.split()[1:]] for ln in run.stdout.splitlines() if ln.startswith("V ")])
+    assert len(rows) == 600
+    src, sat, x, res = rows.T
+    assert np.array_equal(sat, sat16(src))
+    assert np.array_equal(res, sat16(x + sat16(src)))
+
+
+def test_ffn_gate_is_exact(tmp_path):
+    # sat16((silu(h) * h3 + 2^(F-1)) >> F), silu by table with linear interpolation, for F = 10
+    # and 7, full-range and smooth tables, h and h3 over all of int16 (-32768 included)
+    import numpy as np
+
+    from build_chain.twin import sat16
+    run = sim65([SIM / "gate.c", C64_DIR / "mul.s", C64_DIR / "vec.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = iter(run.stdout.splitlines())
+    rounds = 0
+    for line in lines:
+        if not line.startswith("G "):
+            continue  # sim65 -c's cycle line
+        frac = int(line.split()[1])
+        tab = np.array([int(next(lines).split()[1]) for _ in range(257)])
+        rows = np.array([[int(v) for v in next(lines).split()[1:]] for _ in range(250)])
+        h, h3, got = rows.T
+        step = frac - 4
+        u = (h >> step) + 128
+        uc = np.clip(u, 0, 255)
+        a, b = tab[uc], tab[uc + 1]
+        interp = a + (((b - a) * (h & ((1 << step) - 1)) + (1 << (step - 1))) >> step)
+        silu = np.where((u >= 0) & (u < 256), interp, np.where(u >= 256, h, 0))
+        assert np.array_equal(got, sat16((silu * h3 + (1 << (frac - 1))) >> frac)), f"round {rounds}"
+        rounds += 1
+    assert rounds == 4

@@ -221,6 +221,75 @@ void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, u
     }
 }
 
+const uint8_t* att_exp8;
+uint8_t att_zc;
+uint16_t att_f;
+uint8_t att_sh;
+
+uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
+{
+    uint16_t t;
+    int32_t best = s[0], idx;
+    uint32_t total = 0;
+    for (t = 1; t < n; ++t) {
+        if (s[t] > best) {
+            best = s[t];
+        }
+    }
+    for (t = 0; t < n; ++t) {
+        idx = rescale(best - s[t], att_f, att_sh);
+        p[t] = att_exp8[idx > 255 ? 255 : idx];
+        total += p[t];
+    }
+    return total;
+}
+
+static int16_t host_sat16(int32_t v)
+{
+    return (int16_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);
+}
+
+void __fastcall__ vec_sat16(int16_t* dst, const int32_t* src, uint8_t n)
+{
+    uint8_t i;
+    for (i = 0; i < n; ++i) {
+        dst[i] = host_sat16(src[i]);
+    }
+}
+
+void __fastcall__ vec_residual(int16_t* x, const int32_t* src, uint8_t n)
+{
+    uint8_t i;
+    for (i = 0; i < n; ++i) {
+        x[i] = host_sat16((int32_t)x[i] + host_sat16(src[i]));
+    }
+}
+
+const int16_t* gate_tab;
+uint8_t gate_frac;
+int16_t gate_half;
+int16_t gate_last;
+
+void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n)
+{
+    uint8_t i, step = (uint8_t)(gate_frac - 4);
+    int64_t h, u, a, b, s;
+    for (i = 0; i < n; ++i) {
+        h = hb[i];
+        u = (h >> step) + gate_half;
+        if (u < 0) {
+            s = 0;
+        } else if (u >= gate_last) {
+            s = h;
+        } else {
+            a = gate_tab[u];
+            b = gate_tab[u + 1];
+            s = a + (((b - a) * (h & ((1 << step) - 1)) + (1 << (step - 1))) >> step);
+        }
+        hb[i] = host_sat16((int32_t)((s * h3[i] + (1 << (gate_frac - 1))) >> gate_frac));
+    }
+}
+
 /* ---- exact mode (exact.c): model.c's hooks; tests/c64/test_exact_host.py tests it ------- */
 
 void exact_init(void) {}

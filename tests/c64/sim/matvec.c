@@ -36,6 +36,17 @@ static int8_t i8(void)
     return v;
 }
 
+static int8_t small(uint8_t kind, uint8_t col)
+/* Rows of kind 1-3 give small sums (|x.w| < 2^16, < 2^8, 0): the rescale skips zero bytes. */
+{
+    switch (kind) {
+    case 1: return (int8_t)(i8() >> 2);
+    case 2: return (int8_t)(col == 5 ? i8() >> 4 : 0);
+    case 3: return 0;
+    default: return i8();
+    }
+}
+
 int main(void)
 {
     uint16_t i;
@@ -45,7 +56,7 @@ int main(void)
     dot_init();
     for (extreme = 0; extreme < 2; ++extreme) {
         for (i = 0; i < ROWS * COLS; ++i) {
-            fake_reu[i] = (uint8_t)(extreme ? ((rnd() & 1) ? 127 : -127) : i8());
+            fake_reu[i] = (uint8_t)(extreme ? ((rnd() & 1) ? 127 : -127) : small(i / COLS % 4, i % COLS));
             printf("W %d\n", (int8_t)fake_reu[i]);
         }
         for (i = 0; i < ROWS * 3; ++i) {

@@ -1,0 +1,58 @@
+/*
+ * gate.c - sim65 harness: vec.s's vec_gate (SiLU by table times h3, rounded, saturated) with
+ * F = 10 (FRAC_H) and F = 7, tables of full-range and of smooth values, h and h3 over the
+ * whole int16 range; prints inputs and outputs for tests/c64/test_maths_sim.py.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include "maths.h"
+
+#define LEN 257
+#define N 250
+
+static int16_t tab[LEN];
+static int16_t hb[N], h3[N], h0[N];
+static uint32_t r = 11;
+
+static uint32_t rnd(void)
+{
+    r ^= r << 13;
+    r ^= r >> 17;
+    r ^= r << 5;
+    return r;
+}
+
+int main(void)
+{
+    uint16_t i;
+    uint8_t round;
+
+    mul_init();
+    gate_tab = tab;
+    gate_half = (LEN - 1) / 2;
+    gate_last = LEN - 1;
+    for (round = 0; round < 4; ++round) {
+        gate_frac = (uint8_t)(round & 1 ? 7 : 10);
+        for (i = 0; i < LEN; ++i) {
+            tab[i] = (int16_t)(round < 2 ? (int16_t)rnd() : (int16_t)(i * 60 - 4000 + (int16_t)(rnd() % 50)));
+        }
+        for (i = 0; i < N; ++i) {
+            h0[i] = hb[i] = (int16_t)((int16_t)rnd() >> (uint8_t)(rnd() % 12));
+            h3[i] = (int16_t)((int16_t)rnd() >> (uint8_t)(rnd() % 12));
+        }
+        hb[0] = h0[0] = -32767 - 1;
+        h3[1] = -32767 - 1;
+        hb[2] = h0[2] = 32767;
+        h3[2] = 32767;
+        vec_gate(hb, h3, N);
+        printf("G %u\n", gate_frac);
+        for (i = 0; i < LEN; ++i) {
+            printf("T %d\n", tab[i]);
+        }
+        for (i = 0; i < N; ++i) {
+            printf("H %d %d %d\n", h0[i], h3[i], hb[i]);
+        }
+    }
+    vec_gate(hb, h3, 0);
+    return 0;
+}
