@@ -21,7 +21,11 @@
 #define TENTH_PAL  98525UL      /* cycles per 0.1 s: PAL 985248 Hz, NTSC 1022727 Hz */
 #define TENTH_NTSC 102273UL
 
+/* In HIBSS: written after model_init (which saves the exact overlay that starts there) and read
+   between forward passes, when the fast mode's HIRAM is in place. */
+#pragma bss-name (push, "HIBSS")
 uint16_t prompt_tokens[MAX_PROMPT_TOKENS + 1];  /* the encoded prompt, BOS first (label for tests) */
+#pragma bss-name (pop)
 static uint32_t tenth;          /* cycles per 0.1 s on this machine */
 static uint16_t generated;      /* tokens generated in this story */
 static char num[12];

@@ -29,7 +29,10 @@ static uint16_t vocab;
 static int16_t space_id;        /* the " " token (dummy prefix) */
 
 static uint8_t buf[2 * MAX_PIECE + 1];
+/* In HIBSS: only tok_encode uses it, after model_init and outside the forward pass (main.c). */
+#pragma bss-name (push, "HIBSS")
 static uint16_t pair[MAX_TOKENS];       /* pair[i]: token of out[i] + out[i+1], or TOK_NONE */
+#pragma bss-name (pop)
 
 static uint8_t* load(uint8_t* at, uint8_t tensor, uint16_t len)
 /* Fetch a region (at most len bytes) into RAM at `at`; NULL when it is missing or too long. */
