@@ -26,7 +26,7 @@
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
-; Coupling: DMA through reu.s's reu_dma (registers in reu.inc); the multiply tables of mul.s
+; Coupling: DMA straight through the REU's registers (reu.inc); the multiply tables of mul.s
 ; (mul_init first; rescale_tail rounds and shifts). Cycles: about 26 per multiply-add, plus
 ; about 700 per row (DMA, sums, F = mulhi16(M, S) and |x.w| * F by quarter squares, shift).
 ;
@@ -36,7 +36,10 @@
         .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq
         .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
         .export _mv_add, _mv_wsq
-        .import reu_dma, rescale_tail
+        .import rescale_tail
+.ifdef __SIM6502__
+        .import reu_dma
+.endif
         .importzp mp1, mp2, mp3, mp4, mr0, ra0, rsh, rneg
 
 COLS    = 64                            ; columns of the unrolled kernel (reu_format GROUP)
@@ -265,6 +268,9 @@ rows_begin:
         sta     wsqp                    ;
         lda     _mv_wsq+1               ;
         sta     wsqp+1                  ;
+        lda     #0                      ; REU: no interrupts, both addresses
+        sta     REU_IRQMASK             ; count up (dot_row starts the DMAs)
+        sta     REU_CONTROL             ;
         rts                             ;
 
 ; dot_row: DMA row r, run both passes: v0..v0+2 = sum (x_j + w_j)^2; advance reucur
@@ -283,8 +289,12 @@ dot_row:
         sta     REU_LENGTH              ;
         lda     #0                      ;
         sta     REU_LENGTH+1            ;
-        lda     #REU_CMD_FETCH          ;
-        jsr     reu_dma                 ;
+        lda     #REU_CMD_FETCH          ; go (IRQ mask, control: rows_begin)
+.ifdef __SIM6502__
+        jsr     reu_dma                 ; sim65 (no REU): tests/c64/sim/reu_sim.s copies
+.else
+        sta     REU_COMMAND             ;
+.endif
         clc                             ; next row
         lda     reucur                  ;
         adc     _mv_stride              ;
@@ -333,6 +343,20 @@ hi_end: stx     lx                      ;
         sta     v0+2                    ;
         rts                             ;
 
+; NEXT_ROW: wsqp += 3, rowcnt -= 1
+.macro  NEXT_ROW
+        clc                             ;
+        lda     wsqp                    ;
+        adc     #3                      ;
+        sta     wsqp                    ;
+        bcc     :+                      ;
+        inc     wsqp+1                  ;
+:       lda     rowcnt                  ;
+        bne     :+                      ;
+        dec     rowcnt+1                ;
+:       dec     rowcnt                  ;
+.endmacro
+
 ; ----------------------------------------------------------------------------
 ; matvec_wsq
 
@@ -351,26 +375,9 @@ _matvec_wsq:
         iny                             ;
         lda     v0+2                    ;
         sta     (wsqp),y                ;
-        jsr     next_wsq                ;
-        jsr     dec_rows                ;
+        NEXT_ROW                        ;
         jmp     @row                    ;
 @done:  rts                             ;
-
-next_wsq:
-        clc                             ;
-        lda     wsqp                    ;
-        adc     #3                      ;
-        sta     wsqp                    ;
-        bcc     :+                      ;
-        inc     wsqp+1                  ;
-:       rts                             ;
-
-dec_rows:
-        lda     rowcnt                  ;
-        bne     :+                      ;
-        dec     rowcnt+1                ;
-:       dec     rowcnt                  ;
-        rts                             ;
 
 ; ----------------------------------------------------------------------------
 ; matvec_run
@@ -458,8 +465,7 @@ _matvec_run:
         sta     recp                    ;
         bcc     :+                      ;
         inc     recp+1                  ;
-:       jsr     next_wsq                ;
-        jsr     dec_rows                ;
+:       NEXT_ROW                        ;
         jmp     @row                    ;
 
 ; ----------------------------------------------------------------------------

@@ -281,6 +281,10 @@ rescale_tail:                           ; entry with mr0..mr5 = |acc| * f, rneg,
         tax                             ;
         cpx     #4                      ; B >= 4: bytes past mr7 read as 0
         bcs     @far                    ;
+        lda     rsh                     ; sh & 7 >= 5: 8 - (sh & 7) left shifts instead
+        and     #7                      ;
+        cmp     #5                      ;
+        bcs     @left                   ;
         lda     mr0,x                   ; B <= 3: all five inside mr0-mr7
         sta     ra0                     ;
         lda     mr0+1,x                 ;
@@ -330,6 +334,25 @@ rescale_tail:                           ; entry with mr0..mr5 = |acc| * f, rneg,
         sbc     ra0+3                   ;
         sta     ra0+3                   ;
 @done:  rts                             ;
+@left:  eor     #7                      ; Y = 8 - k - 1 (k = sh & 7 in 5..7)
+        tay                             ;
+        lda     mr0+4,x                 ; A:ra0-ra3 = mr[B..B+4]
+        sta     ra0+3                   ;
+        lda     mr0+3,x                 ;
+        sta     ra0+2                   ;
+        lda     mr0+2,x                 ;
+        sta     ra0+1                   ;
+        lda     mr0+1,x                 ;
+        sta     ra0                     ;
+        lda     mr0,x                   ;
+@lbit:  asl                             ; 40-bit A:ra0-ra3 << (8 - k): ra0-ra3 are
+        rol     ra0                     ; mr[B..B+4] >> k, modulo 2^32
+        rol     ra0+1                   ;
+        rol     ra0+2                   ;
+        rol     ra0+3                   ;
+        dey                             ;
+        bpl     @lbit                   ;
+        jmp     @sign                   ;
 
 ; ----------------------------------------------------------------------------
 ; C entries
