@@ -22,13 +22,15 @@
 ; Contract:
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1, ptr2
 ;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
-;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rsh, rneg), ptr1-ptr3, tmp1-tmp4
+;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
+;                 keeps fst0-fst2 (HIBSS) = the products m * S of the last S between calls
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
 ; Coupling: DMA straight through the REU's registers (reu.inc); the multiply tables of mul.s
 ; (mul_init first; rescale_tail rounds and shifts). Cycles: about 26 per multiply-add, plus
-; about 700 per row (DMA, sums, F = mulhi16(M, S) and |x.w| * F by quarter squares, shift).
+; about 500 per row (DMA, sums, F = mulhi16(M, S) from the fst tables of m * S, built once
+; per new S, about 9,000 cycles; |x.w| * F by quarter squares, shift).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp4
         .include "reu.inc"              ; REU registers
@@ -71,7 +73,13 @@ ab:     .res    3                       ; |x.w| of the row
         .segment "TOPBSS"
 sq2lo:  .res    768                     ; low byte of (m-256)^2, m = 0..767
 sq2hi:  .res    768                     ; high byte of (m-256)^2
+        .segment "HIBSS"
+fst1:   .res    256                     ; byte 1 of m * S, m = 0..255 (S = fs_s)
+fst2:   .res    256                     ; byte 2 of m * S
+fst0:   .res    128                     ; byte 0 of m * S, m = 128..255
         .segment "BSS"
+fs_s:   .res    2                       ; the S of the fst tables
+fs_ok:  .res    1                       ; nonzero: fst tables hold fs_s (0 at start)
 wrow:   .res    COLS                    ; the row being multiplied
 lo_vec: .res    2                       ; entry of the low pass (not at $xxFF: jmp ())
 hi_vec: .res    2                       ; entry of the high pass
@@ -493,6 +501,53 @@ scale_begin:
         dex                             ;
         dex                             ;
         bpl     @pg                     ;
+        lda     fs_ok                   ; the fst tables of S: keep them if S is unchanged
+        beq     fs_build                ;
+        lda     _mv_s                   ;
+        cmp     fs_s                    ;
+        bne     fs_build                ;
+        lda     _mv_s+1                 ;
+        cmp     fs_s+1                  ;
+        bne     fs_build                ;
+        rts                             ;
+
+; fs_build: fst1/fst2[m] = bytes 1/2 and fst0[m-128] = byte 0 of m * S (24-bit), m = 0..255
+fs_build:
+        lda     _mv_s                   ; S into the adds' immediates
+        sta     fs_s                    ;
+        sta     @s0+1                   ;
+        lda     _mv_s+1                 ;
+        sta     fs_s+1                  ;
+        sta     @s1+1                   ;
+        sta     fs_ok                   ; (nonzero below: set again at the end)
+        lda     #0                      ; X:tmp1:tmp2 = m * S (bytes 0, 1, 2)
+        tax                             ;
+        sta     tmp1                    ;
+        sta     tmp2                    ;
+        tay                             ; m
+@lo:    jsr     @step                   ; m = 0..127: bytes 1, 2
+        bpl     @lo                     ;
+@hi:    txa                             ; m = 128..255: byte 0 too
+        sta     fst0-128,y              ;
+        jsr     @step                   ;
+        bne     @hi                     ;
+        lda     #1                      ;
+        sta     fs_ok                   ;
+        rts                             ;
+@step:  lda     tmp1                    ; store m * S, add S, Y = m + 1 (flags of m + 1)
+        sta     fst1,y                  ;
+        lda     tmp2                    ;
+        sta     fst2,y                  ;
+        txa                             ;
+        clc                             ;
+@s0:    adc     #0                      ; (S lo, patched)
+        tax                             ;
+        lda     tmp1                    ;
+@s1:    adc     #0                      ; (S hi, patched)
+        sta     tmp1                    ;
+        bcc     :+                      ;
+        inc     tmp2                    ;
+:       iny                             ;
         rts                             ;
 
 ; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
@@ -527,7 +582,30 @@ scale_begin:
 ;   then |sval| * F from six (Y = |sval|'s bytes against the F pointer sets) into mr0-mr5,
 ;   and mul.s's rescale_tail rounds and shifts.
 rowscale:
-        lda     #0                      ; clear mr2-mr5 (mr1 is stored below)
+        ldy     #1                      ; M hi
+        lda     (recp),y                ;
+        bpl     @slow                   ; M < 2^15 (0, or not from the exporter): products
+        tax                             ;
+        dey                             ; M lo
+        lda     (recp),y                ;
+        tay                             ;
+        lda     fst1,y                  ; M * S = T[lo] + 256 T[hi], T[m] = m * S:
+        clc                             ; byte 1 = T1[lo] + T0[hi]
+        adc     fst0-128,x              ;
+        sta     tmp1                    ;
+        lda     fst2,y                  ; byte 2 = T2[lo] + T1[hi] + carry
+        adc     fst1,x                  ;
+        tay                             ;
+        lda     fst2,x                  ; byte 3 = T2[hi] + carry
+        adc     #0                      ;
+        tax                             ;
+        asl     tmp1                    ; F = bytes 3:2 + bit 15
+        tya                             ;
+        adc     #0                      ;
+        bcc     :+                      ;
+        inx                             ; carry into F hi
+:       jmp     @setf                   ;
+@slow:  lda     #0                      ; clear mr2-mr5 (mr1 is stored below)
         sta     mr0+2                   ;
         sta     mr0+3                   ;
         sta     mr0+4                   ;
@@ -550,14 +628,16 @@ rowscale:
         asl                             ;
         lda     mr0+2                   ;
         adc     #0                      ;
-        sta     tp1                     ; F lo -> tp
+        ldx     mr0+3                   ;
+        bcc     @setf                   ;
+        inx                             ;
+@setf:  sta     tp1                     ; F lo (A) -> tp
         sta     tp2                     ;
         eor     #$FF                    ;
         sta     tp3                     ;
         sta     tp4                     ;
-        lda     mr0+3                   ;
-        adc     #0                      ;
-        sta     up1                     ; F hi -> up
+        txa                             ; F hi (X) -> up
+        sta     up1                     ;
         sta     up2                     ;
         eor     #$FF                    ;
         sta     up3                     ;

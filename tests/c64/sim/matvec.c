@@ -62,6 +62,12 @@ int main(void)
         for (i = 0; i < ROWS * 3; ++i) {
             rec[4 * i] = (uint8_t)rnd();
             rec[4 * i + 1] = (uint8_t)(rnd() | 0x80);
+            if (i % 7 == 3) {                       /* M < 2^15: dot8.s's product path */
+                rec[4 * i + 1] &= 0x7F;
+            }
+            if (i % 11 == 5) {                      /* M = 0 */
+                rec[4 * i] = rec[4 * i + 1] = 0;
+            }
             rec[4 * i + 2] = (uint8_t)(17 + rnd() % 16);
             printf("S %u %u\n", rec[4 * i] | (rec[4 * i + 1] << 8), rec[4 * i + 2]);
         }
