@@ -277,11 +277,18 @@ rows_begin:
         lda     _mv_wsq+1               ;
         sta     wsqp+1                  ;
         lda     #0                      ; REU: no interrupts, both addresses
-        sta     REU_IRQMASK             ; count up (dot_row starts the DMAs)
-        sta     REU_CONTROL             ;
+        sta     REU_IRQMASK             ; count up; C64 address and length set once
+        sta     REU_CONTROL             ; (dot_row's fetches autoload them back)
+        sta     REU_LENGTH+1            ;
+        lda     ncols                   ;
+        sta     REU_LENGTH              ;
+        lda     dmadst                  ;
+        sta     REU_C64ADDR             ;
+        lda     dmadst+1                ;
+        sta     REU_C64ADDR+1           ;
         rts                             ;
 
-; dot_row: DMA row r, run both passes: v0..v0+2 = sum (x_j + w_j)^2; advance reucur
+; dot_row: DMA row r (REU address only: rows_begin set the rest), run both passes: v0..v0+2 = sum (x_j + w_j)^2; advance reucur
 dot_row:
         lda     reucur                  ; REU -> wrow + 64 - n
         sta     REU_REUADDR             ;
@@ -289,15 +296,7 @@ dot_row:
         sta     REU_REUADDR+1           ;
         lda     reucur+2                ;
         sta     REU_REUADDR+2           ;
-        lda     dmadst                  ;
-        sta     REU_C64ADDR             ;
-        lda     dmadst+1                ;
-        sta     REU_C64ADDR+1           ;
-        lda     ncols                   ;
-        sta     REU_LENGTH              ;
-        lda     #0                      ;
-        sta     REU_LENGTH+1            ;
-        lda     #REU_CMD_FETCH          ; go (IRQ mask, control: rows_begin)
+        lda     #REU_CMD_FETCH_AUTO     ; go (the rest: rows_begin; autoload keeps it)
 .ifdef __SIM6502__
         jsr     reu_dma                 ; sim65 (no REU): tests/c64/sim/reu_sim.s copies
 .else
@@ -511,43 +510,53 @@ scale_begin:
         bne     fs_build                ;
         rts                             ;
 
-; fs_build: fst1/fst2[m] = bytes 1/2 and fst0[m-128] = byte 0 of m * S (24-bit), m = 0..255
+; fs_build: fst1/fst2[m] = bytes 1/2 and fst0[m-128] = byte 0 of m * S (24-bit), m = 0..255;
+;   A = byte 1, tmp1 = byte 0, tmp2 = byte 2; the adds' immediates are patched to S
 fs_build:
         lda     _mv_s                   ; S into the adds' immediates
         sta     fs_s                    ;
-        sta     @s0+1                   ;
+        sta     @a0+1                   ;
+        sta     @b0+1                   ;
         lda     _mv_s+1                 ;
         sta     fs_s+1                  ;
-        sta     @s1+1                   ;
-        sta     fs_ok                   ; (nonzero below: set again at the end)
-        lda     #0                      ; X:tmp1:tmp2 = m * S (bytes 0, 1, 2)
-        tax                             ;
+        sta     @a1+1                   ;
+        sta     @b1+1                   ;
+        lda     #0                      ; m * S = 0
         sta     tmp1                    ;
         sta     tmp2                    ;
         tay                             ; m
-@lo:    jsr     @step                   ; m = 0..127: bytes 1, 2
-        bpl     @lo                     ;
-@hi:    txa                             ; m = 128..255: byte 0 too
-        sta     fst0-128,y              ;
-        jsr     @step                   ;
-        bne     @hi                     ;
-        lda     #1                      ;
-        sta     fs_ok                   ;
-        rts                             ;
-@step:  lda     tmp1                    ; store m * S, add S, Y = m + 1 (flags of m + 1)
-        sta     fst1,y                  ;
+        clc                             ; (C = 0 at each add)
+@lo:    sta     fst1,y                  ; m = 0..127: bytes 1, 2
+        tax                             ;
         lda     tmp2                    ;
         sta     fst2,y                  ;
-        txa                             ;
-        clc                             ;
-@s0:    adc     #0                      ; (S lo, patched)
-        tax                             ;
-        lda     tmp1                    ;
-@s1:    adc     #0                      ; (S hi, patched)
+        lda     tmp1                    ; + S
+@a0:    adc     #0                      ; (S lo, patched)
         sta     tmp1                    ;
+        txa                             ;
+@a1:    adc     #0                      ; (S hi, patched)
         bcc     :+                      ;
         inc     tmp2                    ;
+        clc                             ;
 :       iny                             ;
+        bpl     @lo                     ;
+@hi:    sta     fst1,y                  ; m = 128..255: byte 0 too
+        tax                             ;
+        lda     tmp2                    ;
+        sta     fst2,y                  ;
+        lda     tmp1                    ;
+        sta     fst0-128,y              ;
+@b0:    adc     #0                      ; (S lo, patched)
+        sta     tmp1                    ;
+        txa                             ;
+@b1:    adc     #0                      ; (S hi, patched)
+        bcc     :+                      ;
+        inc     tmp2                    ;
+        clc                             ;
+:       iny                             ;
+        bne     @hi                     ;
+        lda     #1                      ; valid
+        sta     fs_ok                   ;
         rts                             ;
 
 ; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
