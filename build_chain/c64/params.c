@@ -18,16 +18,17 @@
 
 #define PROMPT_ROW 6            /* the prompt takes rows 6..11 */
 #define PROMPT_ROWS 6
-#define FIELD_ROW 13            /* steps, temperature, top-p, seed: rows 13..16 */
+#define FIELD_ROW 13            /* steps, temperature, top-p, seed, mode: rows 13..17 */
 #define VALUE_COL 14
-#define N_FIELDS 5              /* prompt + 4 numbers */
+#define N_FIELDS 6              /* prompt + 5 numbers */
 
 char prompt[PROMPT_MAX + 1];
 
-static char f_steps[6], f_temp[6], f_topp[6], f_seed[11];
-static char* const value[N_FIELDS] = { prompt, f_steps, f_temp, f_topp, f_seed };
-static const uint8_t room[N_FIELDS] = { PROMPT_MAX, 5, 5, 4, 10 };
-static const char* const label[N_FIELDS] = { "Prompt", "Steps", "Temperature", "Top-p", "Seed" };
+static char f_steps[6], f_temp[6], f_topp[6], f_seed[11], f_mode[2];
+static char* const value[N_FIELDS] = { prompt, f_steps, f_temp, f_topp, f_seed, f_mode };
+static const uint8_t room[N_FIELDS] = { PROMPT_MAX, 5, 5, 4, 10, 1 };
+static const char* const label[N_FIELDS] = { "Prompt", "Steps", "Temperature", "Top-p", "Seed",
+                                             "Mode 1=exact" };  /* 0 fast, 1 exact (float32's text) */
 
 uint8_t params_host_ready(void)
 {
@@ -110,6 +111,7 @@ static void fields_from_run(void)
     hundredths_text(f_topp, run.top_p_q16 == 0 ? 100
                     : (uint16_t)(((uint32_t)run.top_p_q16 * 100 + 32768UL) >> 16));
     ultoa(run.seed, f_seed, 10);
+    f_mode[0] = (char)('0' + run.mode);
 }
 
 static uint8_t run_from_fields(void)
@@ -138,7 +140,10 @@ static uint8_t run_from_fields(void)
     if (run.seed == 0) {
         run.seed = 1;
     }
-    run.mode = 0;
+    if (f_mode[0] != '0' && f_mode[0] != '1') {
+        return 5;
+    }
+    run.mode = (uint8_t)(f_mode[0] - '0');
     return 0;
 }
 

@@ -108,7 +108,7 @@ def test_dialog_takes_a_block_the_host_writes_later(platform_build, exported):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         text = words(screen_text(snap.screen))
-        assert "Prompt" in text and "Temperature" in text and "RETURN: write the story" in text
+        assert "Prompt" in text and "Temperature" in text and "Mode 1=exact" in text and "RETURN: write the story" in text
         time.sleep(0.3)  # the dialog keeps waiting: an old block (VALID at start) does not start it
         assert Status.parse(vice.poll(labels["_status"]).status).state == State.READY
         vice.monitor.memory_set(labels["_params"], Params(prompt="Hi", steps=3, autorun=False).pack())
