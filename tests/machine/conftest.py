@@ -6,18 +6,12 @@ build_chain/c64 until those exist, and keep these tests independent of the model
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from gui64.machine.vice import COMMODORE_IDLE, RomSet
-
-# An 8 KB KERNAL at $E000: reset -> sei/cld/ldx #$ff/txs/jmp $E5CD; NMI and IRQ -> rti at $E008.
-# It idles with `jmp $E5CD` where the Commodore KERNAL waits for a key, so it passes for a
-# Commodore ROM set (`--roms DIR`) as far as the injection is concerned.
-_KERNAL_CODE = bytes([0x78, 0xD8, 0xA2, 0xFF, 0x9A, 0x4C, 0xCD, 0xE5, 0x40])
-_IDLE_CODE = bytes([0x4C, 0xCD, 0xE5])
+import fake_c64
+from gui64.machine.vice import RomSet
 
 # A fake llama64: checks the parameter magic, then emits `steps` tokens (id = (k & 63) + 10) into
 # the status ring, one every mode x 0.33 M cycles (mode 0 counts as 1), with a cycle counter that starts at $FFFE0000 and
@@ -130,28 +124,14 @@ SEGMENTS { LOADADDR: load = HDR, type = ro; CODE: load = RAM, type = rw; }
 
 @pytest.fixture(scope="session")
 def tiny_roms(tmp_path_factory) -> RomSet:
-    """Open 8 KB KERNAL idling at $E005, blank BASIC and character ROMs."""
-    d = tmp_path_factory.mktemp("roms")
-    kernal = bytearray(8192)
-    kernal[:len(_KERNAL_CODE)] = _KERNAL_CODE
-    kernal[0x05CD:0x05D0] = _IDLE_CODE
-    kernal[0x1FFA:0x2000] = bytes([0x08, 0xE0, 0x00, 0xE0, 0x08, 0xE0])  # NMI, RESET, IRQ
-    (d / "kernal").write_bytes(kernal)
-    (d / "basic").write_bytes(bytes(8192))
-    (d / "chargen").write_bytes(bytes(4096))
-    return RomSet(d / "kernal", d / "basic", d / "chargen", COMMODORE_IDLE, "tiny test ROMs")
+    """Open 8 KB KERNAL idling where the Commodore KERNAL waits for a key; blank BASIC and chargen."""
+    return fake_c64.tiny_roms(tmp_path_factory.mktemp("roms"))
 
 
 @pytest.fixture(scope="session")
 def fake_program(tmp_path_factory) -> dict:
-    """The fake llama64 assembled with the real ca65/ld65: {"prg": Path, "labels": Path}."""
-    d = tmp_path_factory.mktemp("fake")
-    (d / "fake.s").write_text(FAKE_ASM)
-    (d / "fake.cfg").write_text(FAKE_CFG)
-    subprocess.run(["ca65", "-o", str(d / "fake.o"), str(d / "fake.s")], check=True)
-    subprocess.run(["ld65", "-C", str(d / "fake.cfg"), "-o", str(d / "fake.prg"), "-Ln", str(d / "fake.lbl"),
-                    "-m", str(d / "fake.map"), str(d / "fake.o")], check=True)
-    return {"prg": d / "fake.prg", "labels": d / "fake.lbl", "map": d / "fake.map"}
+    """The fake llama64 assembled with the real ca65/ld65: {"prg": Path, "labels": Path, "map": Path}."""
+    return fake_c64.assemble(tmp_path_factory.mktemp("fake"), FAKE_ASM, FAKE_CFG, "fake")
 
 
 @pytest.fixture

@@ -5,17 +5,13 @@ read from the REU), a small REU image, and the loopback simulator running them o
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
+import fake_c64
 from gui64.machine.vice import RomSet
 from .simulator import UltimateSimulator
-
-TINY_IDLE = 0xE005
-# reset: sei/cld/ldx #$ff/txs, then `jmp *` at $E005 (the idle loop); NMI and IRQ point at an rti.
-_KERNAL_CODE = bytes([0x78, 0xD8, 0xA2, 0xFF, 0x9A, 0x4C, 0x05, 0xE0, 0x40])
 
 TOKENS_AT = 0x012345  # REU offset of the fake's token table: inside the second REUWRITE chunk
 TOKEN_TABLE = tuple((7 * k + 300) % 500 + 3 for k in range(64))  # u16 ids 3..502 (tok512 range)
@@ -193,27 +189,14 @@ SEGMENTS { LOADADDR: load = HDR, type = ro; CODE: load = RAM, type = rw; }
 
 @pytest.fixture(scope="session")
 def tiny_roms(tmp_path_factory) -> RomSet:
-    """Open 8 KB KERNAL idling at $E005, blank BASIC and character ROMs."""
-    d = tmp_path_factory.mktemp("ultiroms")
-    kernal = bytearray(8192)
-    kernal[:len(_KERNAL_CODE)] = _KERNAL_CODE
-    kernal[0x1FFA:0x2000] = bytes([0x08, 0xE0, 0x00, 0xE0, 0x08, 0xE0])  # NMI, RESET, IRQ
-    (d / "kernal").write_bytes(kernal)
-    (d / "basic").write_bytes(bytes(8192))
-    (d / "chargen").write_bytes(bytes(4096))
-    return RomSet(d / "kernal", d / "basic", d / "chargen", (TINY_IDLE, TINY_IDLE + 2), "tiny test ROMs")
+    """Open 8 KB KERNAL with an idle loop, blank BASIC and character ROMs (tests/fake_c64.py)."""
+    return fake_c64.tiny_roms(tmp_path_factory.mktemp("ultiroms"))
 
 
 @pytest.fixture(scope="session")
 def fake_llama(tmp_path_factory) -> dict:
-    """The fake llama64 built with the real ca65/ld65: {"prg", "labels"} paths."""
-    d = tmp_path_factory.mktemp("fakellama")
-    (d / "fake.s").write_text(FAKE_ASM)
-    (d / "fake.cfg").write_text(FAKE_CFG)
-    subprocess.run(["ca65", "-o", str(d / "fake.o"), str(d / "fake.s")], check=True)
-    subprocess.run(["ld65", "-C", str(d / "fake.cfg"), "-o", str(d / "llama64.prg"), "-Ln", str(d / "llama64.lbl"),
-                    str(d / "fake.o")], check=True)
-    return {"prg": d / "llama64.prg", "labels": d / "llama64.lbl"}
+    """The fake llama64 built with the real ca65/ld65: {"prg", "labels", "map"} paths."""
+    return fake_c64.assemble(tmp_path_factory.mktemp("fakellama"), FAKE_ASM, FAKE_CFG, "llama64")
 
 
 def make_image(size: int = 256 * 1024) -> bytes:
