@@ -29,9 +29,9 @@ def exact_host(tmp_path_factory):
     exe = out / "exact_host"
     subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-pragmas", "-D__fastcall__=",
                     "-DEX_TRACE(n,l,b,c)=host_exact_trace(n,l,b,c)",
-                    "-include", str(HERE / "host" / "exact_host.h"), "-I", str(gen), "-I", str(C64_DIR),
+                    "-include", str(HERE / "host" / "exact_host.h"), "-I", str(gen), "-I", str(C64_DIR), "-I", str(HERE / "host"),
                     "-o", str(exe), str(C64_DIR / "exactfwd.c"), str(C64_DIR / "exwide.c"),
-                    str(HERE / "host" / "exact_shim.c")], check=True, capture_output=True)
+                    str(HERE / "host" / "exact_shim.c"), str(HERE / "host" / "platform.c")], check=True, capture_output=True)
     return exe
 
 

@@ -27,8 +27,8 @@ def host_model(tmp_path_factory):
     exe = out / "host"
     subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-pragmas", "-D__fastcall__=",
                     "-DTRACE_HOOK(s)=host_trace(s)", "-include", str(HERE / "host" / "host.h"),
-                    "-I", str(gen), "-I", str(C64_DIR), "-o", str(exe), str(C64_DIR / "model.c"),
-                    str(HERE / "host" / "shim.c")], check=True, capture_output=True)
+                    "-I", str(gen), "-I", str(C64_DIR), "-I", str(HERE / "host"), "-o", str(exe), str(C64_DIR / "model.c"),
+                    str(HERE / "host" / "shim.c"), str(HERE / "host" / "platform.c")], check=True, capture_output=True)
     return exe
 
 
