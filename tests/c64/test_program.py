@@ -20,7 +20,7 @@ def test_build_exports_entry_and_blocks(platform_build):
     prg = platform_build.prg.read_bytes()
     assert prg[:2] == b"\x01\x08" and b"\x9e2061\x00" in prg[:16]
     segs = read_segments(platform_build.map)
-    assert segs["BSS"].end < 0x9C00  # below the C stack
+    assert segs["BSS"].end < 0x9E00  # below the C stack
 
 
 def test_build_is_cached_by_content(tmp_path):
