@@ -26,6 +26,9 @@ extern uint8_t gate_frac;        /* FRAC_H */
 extern int16_t gate_half;        /* (SILU_LEN - 1) / 2 */
 extern int16_t gate_last;        /* SILU_LEN - 1 */
 
+/* The first index of the maximum of v[0..n), n >= 1 (the greedy sampler)           [argmax] */
+uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n);
+
 #endif
 
 /* ---- mul.s: scalar primitives ------------------------------------------------------------ */
@@ -108,5 +111,8 @@ extern const int16_t* gate_tab;  /* the SILU table (set once) */
 extern uint8_t gate_frac;        /* FRAC_H */
 extern int16_t gate_half;        /* (SILU_LEN - 1) / 2 */
 extern int16_t gate_last;        /* SILU_LEN - 1 */
+
+/* The first index of the maximum of v[0..n), n >= 1 (the greedy sampler)           [argmax] */
+uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n);
 
 #endif

@@ -527,20 +527,6 @@ static uint32_t xorshift32(uint32_t s)
     return s;
 }
 
-static uint16_t argmax(void)
-/* First maximum of the logits. */
-{
-    uint16_t i, best;
-
-    best = 0;
-    for (i = 1; i < vocab; ++i) {
-        if (model_logits[i] > model_logits[best]) {
-            best = i;
-        }
-    }
-    return best;
-}
-
 static uint16_t nth_with_p(uint16_t p, uint16_t r)
 /* The r-th token (0-based, id order) whose weight is p. */
 {
@@ -570,9 +556,9 @@ uint16_t model_sample(void)
     }
     status_phase(n_layers, PHASE_SAMPLE);
     if (run.temperature_q8 == 0) {
-        return argmax();
+        return vec_argmax(model_logits, vocab);
     }
-    best = model_logits[argmax()];
+    best = model_logits[vec_argmax(model_logits, vocab)];
     t = run.temperature_q8;
     kt = 0;
     while (t < 0x8000u) {

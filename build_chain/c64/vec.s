@@ -13,6 +13,7 @@
 ;                                                               x = sat16(x + sat16(src))
 ;   void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n);
 ;                     hb = sat16((silu(hb) * h3 + 2^(F-1)) >> F), silu by table as the twin's
+;   uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n);  first index of max v, n >= 1
 ;   extern const int16_t* gate_tab; extern uint8_t gate_frac;       SILU table, F = FRAC_H
 ;   extern int16_t gate_half, gate_last;                            (LEN-1)/2, LEN-1
 ;
@@ -26,13 +27,15 @@
 ;         out: dst[0..n)   clobbers: A X Y, ptr1 (src), ptr2 (dst), ptr3, tmp1-tmp3, mr0-mr7,
 ;         mul.s mp1-mp4 low bytes
 ;   gate: 5 <= F <= 12 (F-4 bits of frac fit a byte), 0 <= half, the table holds last+1 values
+;   argmax in: n A/X (>= 1), v on the C stack (popped)   out: A/X = index   clobbers: A Y,
+;         ptr1-ptr3, tmp1-tmp4, sreg
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: about 60 per element (sat16), 80
-; (residual), 600 (gate).
+; (residual), 600 (gate), 50 (argmax).
 ;
         .include "zeropage.inc"         ; sp, ptr1-ptr3, tmp1-tmp3
 
-        .export _vec_sat16, _vec_residual, _vec_gate
+        .export _vec_sat16, _vec_residual, _vec_gate, _vec_argmax
         .export _gate_tab, _gate_frac, _gate_half, _gate_last
         .import mset, mmul
         .importzp mr0
@@ -507,6 +510,88 @@ _vec_gate:
         beq     :+                      ;
         jmp     @el                     ;
 :       rts                             ;
+
+; ----------------------------------------------------------------------------
+; vec_argmax: ptr1 walks v, tmp1-tmp4 = the best value with its sign bit flipped (so the
+; bytes compare unsigned from the top), ptr2 = index of v at ptr1, ptr3 = best index,
+; sreg = elements left
+
+_vec_argmax:
+        sta     sreg                    ; n - 1 left after v[0]
+        stx     sreg+1                  ;
+        ldy     #1                      ; v
+        lda     (sp),y                  ;
+        sta     ptr1+1                  ;
+        dey                             ;
+        lda     (sp),y                  ;
+        sta     ptr1                    ;
+        lda     sp                      ; pop 2
+        clc                             ;
+        adc     #2                      ;
+        sta     sp                      ;
+        bcc     :+                      ;
+        inc     sp+1                    ;
+:       lda     #0                      ; index 0
+        sta     ptr2                    ;
+        sta     ptr2+1                  ;
+@new:   lda     ptr2                    ; best = v at ptr1
+        sta     ptr3                    ;
+        lda     ptr2+1                  ;
+        sta     ptr3+1                  ;
+        ldy     #0                      ;
+        lda     (ptr1),y                ;
+        sta     tmp1                    ;
+        iny                             ;
+        lda     (ptr1),y                ;
+        sta     tmp2                    ;
+        iny                             ;
+        lda     (ptr1),y                ;
+        sta     tmp3                    ;
+        iny                             ;
+        lda     (ptr1),y                ;
+        eor     #$80                    ;
+        sta     tmp4                    ;
+@next:  lda     sreg                    ; one fewer left; none: done
+        bne     :+                      ;
+        dec     sreg+1                  ;
+:       dec     sreg                    ;
+        lda     sreg                    ;
+        ora     sreg+1                  ;
+        beq     @done                   ;
+        inc     ptr2                    ; next element
+        bne     :+                      ;
+        inc     ptr2+1                  ;
+:       clc                             ;
+        lda     ptr1                    ;
+        adc     #4                      ;
+        sta     ptr1                    ;
+        bcc     :+                      ;
+        inc     ptr1+1                  ;
+:       ldy     #3                      ; compare from the top byte: greater -> new best
+        lda     (ptr1),y                ;
+        eor     #$80                    ;
+        cmp     tmp4                    ;
+        bcc     @next                   ;
+        bne     @new                    ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        cmp     tmp3                    ;
+        bcc     @next                   ;
+        bne     @new                    ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        cmp     tmp2                    ;
+        bcc     @next                   ;
+        bne     @new                    ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        cmp     tmp1                    ;
+        bcc     @next                   ;
+        beq     @next                   ; equal: the first one stays
+        jmp     @new                    ;
+@done:  lda     ptr3                    ;
+        ldx     ptr3+1                  ;
+        rts                             ;
 
         .segment "RODATA"
 gbit:   .byte   1, 2, 4, 8, 16, 32, 64, 128 ; 1 << n

@@ -171,3 +171,16 @@ def test_ffn_gate_is_exact(tmp_path):
         assert np.array_equal(got, sat16((silu * h3 + (1 << (frac - 1))) >> frac)), f"round {rounds}"
         rounds += 1
     assert rounds == 4
+
+
+def test_argmax_is_the_first_maximum(tmp_path):
+    # ties, equal top bytes, all-negative vectors, the s32 extremes, n = 1..4 and up to 300
+    import numpy as np
+
+    run = sim65([SIM / "argmax.c", C64_DIR / "mul.s", C64_DIR / "vec.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = [[int(x) for x in ln.split()[1:]] for ln in run.stdout.splitlines() if ln.startswith("A ")]
+    assert len(lines) == 40
+    for n, got, *v in lines:
+        assert len(v) == n
+        assert got == int(np.argmax(v)), (n, v)

@@ -230,6 +230,17 @@ void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n)
     }
 }
 
+uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n)
+{
+    uint16_t i, best = 0;
+    for (i = 1; i < n; ++i) {
+        if (v[i] > v[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
 /* ---- exact mode (exact.c): model.c's hooks; tests/c64/test_exact_host.py tests it ------- */
 
 void exact_init(void) {}
