@@ -31,7 +31,7 @@ from pathlib import Path
 from build_chain.errors import ExportError
 
 MAGIC = b"G64R"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HEADER = struct.Struct("<4sHHII8HIHH24x")
 REGION_ENTRY = struct.Struct("<BBHII")
 NO_LAYER = 0xFF
@@ -98,7 +98,7 @@ class Tensor(enum.IntEnum):
     S3 = 25
     S2 = 26
     SCLS = 27
-    KCACHE = 28  # (n_kv_heads, seq_len, head_size) i16 Q.FRAC_QK
+    KCACHE = 28  # per kv head: (seq_len, 2, head_size) i8 rows, then (seq_len,) i32 (kcache_bytes)
     VCACHE = 29  # (n_kv_heads, seq_len, head_size) i16 Q.FRAC_V
     TAB_CONST = 30  # (N_CONST,) u16 model constants: CONST_ATT_M, CONST_ATT_E
     # Exact mode (build_chain/twin_exact.py): its own weights, tables and KV cache.
@@ -162,6 +162,16 @@ for _w, _s in EX_WEIGHTS.items():
     if _w is not Tensor.EX_WCLS:
         NAME[_w] = "ex." + _w.name[3:].lower()
         NAME[_s] = "ex." + _w.name[3:].lower() + ".scales"
+
+
+def kcache_bytes(n_kv_heads: int, seq_len: int, head_size: int) -> int:
+    """Bytes of one layer's KCACHE region: the C64's own layout of keys k (Q.FRAC_QK int16).
+
+    Per kv head: for each position the key's low bytes less 128 and its high bytes as two int8
+    rows of head_size (k = 256 hi + lo + 128, so the matvec kernel computes k.q from two int8
+    dot products), then for each position the i32 sum lo'^2 + 256 hi^2 of those rows.
+    """
+    return n_kv_heads * seq_len * (2 * head_size + 4)
 
 
 def region_name(tensor: Tensor, layer: int | None) -> str:

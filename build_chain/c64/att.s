@@ -1,13 +1,12 @@
 ;
-; att.s - the attention inner loops: scores s_t = k_t . q and sums acc += p_t v_t   [attention]
-;
-; Both multiply int16 cache rows by 8-bit factors with mul.s's quarter squares: the factor
-; m (|q_i| or p_t) is the multiplicand (mset), and a signed 16-bit k = (hi, lo) gives
-; k*m = lo*m + (hi_u*m << 8) - (hi < 0 ? m << 16 : 0), a signed 24-bit term (|k*m| < 2^23).
-; Scores add the term for q_i >= 0 and subtract it for q_i < 0; value sums skip p_t = 0.
+; att.s - the attention inner loops: weights p_t from the scores and sums acc += p_t v_t
+;                                                                              [attention]
+; (The scores k_t . q are dot8.s matvec_kdots.) Value sums multiply int16 cache rows by the
+; 8-bit p_t with mul.s's quarter squares: p_t is the multiplicand (mset), and a signed 16-bit
+; v = (hi, lo) gives v*p = lo*p + (hi_u*p << 8) - (hi < 0 ? p << 16 : 0), a signed 24-bit term
+; (|v*p| < 2^23); rows with p_t = 0 are skipped.
 ;
 ; C prototypes (maths.h):
-;   void __fastcall__ att_scores(int32_t* s, const int16_t* k, const int8_t* q, uint16_t n);
 ;   void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
 ;   uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
 ;   extern uint8_t att_hs;                                       head size (1..16), set once
@@ -21,28 +20,26 @@
 ; mp1-mp4, f hi in fp1-fp4; zero bytes of d skipped), rounded, bytes sh>>3 and up shifted.
 ;
 ; Contract:
-;   att_scores  in: n A/X; q, k, s on the C stack (6 bytes, popped)   out: s[0..n)
 ;   att_values  in: n A/X; p, v, acc on the C stack (popped)          out: acc[0..hs) updated
 ;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_exp8, att_zc, att_f,
 ;               att_sh (1..47)                   out: p[0..n), A/X/sreg = sum p
 ;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp3, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
 ;   the zero page above
-;   k, v rows are att_hs int16 each, back to back (the KV chunk buffer).
+;   v rows are att_hs int16 each, back to back (the KV chunk buffer).
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: about 120 per multiply-add.
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
 
-        .export _att_scores, _att_values, _att_weights, _att_hs
+        .export _att_values, _att_weights, _att_hs
         .export _att_exp8, _att_zc, _att_f, _att_sh
         .importzp mp1, mp2, mp3, mp4, mr0
 
         .segment "ZEROPAGE"
 acnt:   .res    2                       ; rows left
 am:     .res    1                       ; the factor m
-at0:    .res    3                       ; term k*m (signed 24-bit)
-aacc:   .res    4                       ; score of row t
-ahi:    .res    1                       ; k hi
+at0:    .res    3                       ; term v*m (signed 24-bit)
+ahi:    .res    1                       ; v hi
 fp1:    .res    2                       ; -> sqlo + f hi  (mp1-mp4 hold f lo)
 fp2:    .res    2                       ; -> sqhi + f hi
 fp3:    .res    2                       ; -> nsqlo + ~f hi
@@ -56,8 +53,6 @@ wexp:   .res    2                       ; -> EXP8
         .segment "BSS"
 _att_hs:        .res 1                  ; head size
 arow:   .res    1                       ; bytes per row (2 hs)
-qabs:   .res    16                      ; |q_i|
-qneg:   .res    16                      ; q_i < 0 ($80) or not (0)
 vacc:   .res    64                      ; acc[0..hs) while att_values runs
 _att_exp8:      .res 2                  ; -> EXP8 (256 bytes)
 _att_zc:        .res 1                  ; min(255, first index from which EXP8 is 0)
@@ -157,115 +152,6 @@ args:   sta     acnt                    ;
         sta     at0+2                   ;
 :
 .endmacro
-
-; ----------------------------------------------------------------------------
-; att_scores: ptr1 = s, ptr2 = k, ptr3 = q
-
-_att_scores:
-        jsr     args                    ;
-        ldy     #0                      ; |q|, signs
-@q:     lda     (ptr3),y                ;
-        and     #$80                    ;
-        sta     qneg,y                  ;
-        beq     :+                      ;
-        lda     #0                      ;
-        sec                             ;
-        sbc     (ptr3),y                ;
-        jmp     @qs                     ;
-:       lda     (ptr3),y                ;
-@qs:    sta     qabs,y                  ;
-        iny                             ;
-        cpy     _att_hs                 ;
-        bne     @q                      ;
-@row:   lda     acnt                    ; rows left?
-        ora     acnt+1                  ;
-        bne     :+                      ;
-        rts                             ;
-:       lda     #0                      ;
-        sta     aacc                    ;
-        sta     aacc+1                  ;
-        sta     aacc+2                  ;
-        sta     aacc+3                  ;
-        ldx     #0                      ; i
-@col:   stx     ptr3                    ; (q is no longer needed: ptr3 = i)
-        lda     qabs,x                  ;
-        bne     :+                      ; q_i = 0: nothing
-        jmp     @next                   ;
-:
-        sta     am                      ;
-        MSET                            ;
-        txa                             ; Y = 2i
-        asl                             ;
-        tay                             ;
-        iny                             ;
-        lda     (ptr2),y                ;
-        sta     ahi                     ;
-        dey                             ;
-        lda     (ptr2),y                ;
-        tay                             ;
-        TERM                            ;
-        ldx     ptr3                    ;
-        lda     qneg,x                  ;
-        bne     @sub                    ;
-        clc                             ; acc += term (sign-extended)
-        lda     aacc                    ;
-        adc     at0                     ;
-        sta     aacc                    ;
-        lda     aacc+1                  ;
-        adc     at0+1                   ;
-        sta     aacc+1                  ;
-        lda     at0+2                   ;
-        tay                             ; (sign source)
-        adc     aacc+2                  ;
-        sta     aacc+2                  ;
-        tya                             ;
-        bmi     :+                      ;
-        lda     aacc+3                  ;
-        adc     #0                      ;
-        sta     aacc+3                  ;
-        jmp     @next                   ;
-:       lda     aacc+3                  ;
-        adc     #$FF                    ;
-        sta     aacc+3                  ;
-        jmp     @next                   ;
-@sub:   sec                             ; acc -= term
-        lda     aacc                    ;
-        sbc     at0                     ;
-        sta     aacc                    ;
-        lda     aacc+1                  ;
-        sbc     at0+1                   ;
-        sta     aacc+1                  ;
-        lda     aacc+2                  ;
-        sbc     at0+2                   ;
-        sta     aacc+2                  ;
-        bit     at0+2                   ;
-        bmi     :+                      ;
-        lda     aacc+3                  ;
-        sbc     #0                      ;
-        sta     aacc+3                  ;
-        jmp     @next                   ;
-:       lda     aacc+3                  ;
-        sbc     #$FF                    ;
-        sta     aacc+3                  ;
-@next:  ldx     ptr3                    ;
-        inx                             ;
-        cpx     _att_hs                 ;
-        beq     :+                      ;
-        jmp     @col                    ;
-:
-        ldy     #3                      ; s[t] = acc
-@st:    lda     aacc,y                  ;
-        sta     (ptr1),y                ;
-        dey                             ;
-        bpl     @st                     ;
-        lda     ptr1                    ; s += 4
-        clc                             ;
-        adc     #4                      ;
-        sta     ptr1                    ;
-        bcc     :+                      ;
-        inc     ptr1+1                  ;
-:       jsr     nextrow                 ;
-        jmp     @row                    ;
 
 ; nextrow: ptr2 += 2 hs; acnt -= 1
 nextrow:

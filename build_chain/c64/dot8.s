@@ -16,8 +16,11 @@
 ;   uint32_t __fastcall__ matvec_patch(const int8_t* xq, uint8_t n);   returns sum xq^2
 ;   void matvec_run(void);    out[r] (=|+=) rescale(x.w_r, mulhi16(M_r, S), e_r + sS - 16)
 ;   void matvec_wsq(void);    wsq[r] = sum w_r^2 (3 bytes) for the patched n
+;   void matvec_kdots(void);  out[t] = (vL_t + 256 vH_t - C_t + mv_kq) / 2, t < mv_rows: attention
+;                             scores from rows L_t, H_t back to back (reu_format.kcache_bytes)
 ;   extern int32_t* mv_out; uint32_t mv_reu; uint16_t mv_stride; const uint8_t* mv_rec;
 ;   extern uint8_t mv_rec_stride; uint16_t mv_rows, mv_s; uint8_t mv_ss, mv_add; uint8_t* mv_wsq;
+;   extern int32_t mv_kq;
 ;
 ; Contract:
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1, ptr2
@@ -25,6 +28,11 @@
 ;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
 ;                 keeps fst0-fst2 (HIBSS) = the products m * S of the last S between calls
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
+;   matvec_kdots  in: mv_reu (L_0), mv_stride (= n), mv_rows, mv_wsq (-> u32 C_t), mv_kq, mv_out,
+;                 patched q   out: mv_out[0..rows)   clobbers: as matvec_run
+;                 With k = 256 hi + lo + 128 per column, L = lo - 128, H = hi (int8 rows), v = the
+;                 rows' sums of squares, C_t = sum L^2 + 256 sum H^2 and kq = 256 sum q - 257 sum q^2:
+;                 vL + 256 vH - C_t + kq = 2 k.q (an even s32), so out[t] = k_t.q.
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
 ; Coupling: DMA straight through the REU's registers (reu.inc); the multiply tables of mul.s
@@ -35,9 +43,9 @@
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp4
         .include "reu.inc"              ; REU registers
 
-        .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq
+        .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq, _matvec_kdots
         .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
-        .export _mv_add, _mv_wsq
+        .export _mv_add, _mv_wsq, _mv_kq
         .import rescale_tail
 .ifdef __SIM6502__
         .import reu_dma
@@ -97,6 +105,7 @@ _mv_s:          .res 2
 _mv_ss:         .res 1
 _mv_add:        .res 1
 _mv_wsq:        .res 2
+_mv_kq:         .res 4
 
         .segment "CODE"
 
@@ -385,6 +394,100 @@ _matvec_wsq:
         NEXT_ROW                        ;
         jmp     @row                    ;
 @done:  rts                             ;
+
+; ----------------------------------------------------------------------------
+; matvec_kdots: per t, sval = vL (dot_row of L_t), v0 = vH (of H_t), then ra0-ra3 =
+; sval + 256 v0 + kq - C_t (wsqp -> C_t) and out[t] = ra0-ra3 >> 1
+
+_matvec_kdots:
+        jsr     rows_begin              ;
+        lda     _mv_out                 ;
+        sta     outp                    ;
+        lda     _mv_out+1               ;
+        sta     outp+1                  ;
+@row:   lda     rowcnt                  ; rows left?
+        ora     rowcnt+1                ;
+        bne     :+                      ;
+        rts                             ;
+:       jsr     dot_row                 ; vL
+        lda     v0                      ;
+        sta     sval                    ;
+        lda     v0+1                    ;
+        sta     sval+1                  ;
+        lda     v0+2                    ;
+        sta     sval+2                  ;
+        jsr     dot_row                 ; vH
+        clc                             ; vL + 256 vH + kq
+        lda     sval                    ;
+        adc     _mv_kq                  ;
+        sta     ra0                     ;
+        lda     sval+1                  ;
+        adc     _mv_kq+1                ;
+        sta     ra0+1                   ;
+        lda     sval+2                  ;
+        adc     _mv_kq+2                ;
+        sta     ra0+2                   ;
+        lda     #0                      ;
+        adc     _mv_kq+3                ;
+        sta     ra0+3                   ;
+        clc                             ;
+        lda     ra0+1                   ;
+        adc     v0                      ;
+        sta     ra0+1                   ;
+        lda     ra0+2                   ;
+        adc     v0+1                    ;
+        sta     ra0+2                   ;
+        lda     ra0+3                   ;
+        adc     v0+2                    ;
+        sta     ra0+3                   ;
+        ldy     #0                      ; - C_t
+        sec                             ;
+        lda     ra0                     ;
+        sbc     (wsqp),y                ;
+        sta     ra0                     ;
+        iny                             ;
+        lda     ra0+1                   ;
+        sbc     (wsqp),y                ;
+        sta     ra0+1                   ;
+        iny                             ;
+        lda     ra0+2                   ;
+        sbc     (wsqp),y                ;
+        sta     ra0+2                   ;
+        iny                             ;
+        lda     ra0+3                   ;
+        sbc     (wsqp),y                ;
+        cmp     #$80                    ; / 2 (arithmetic; the sum is even)
+        ror                             ;
+        sta     (outp),y                ;
+        dey                             ;
+        lda     ra0+2                   ;
+        ror                             ;
+        sta     (outp),y                ;
+        dey                             ;
+        lda     ra0+1                   ;
+        ror                             ;
+        sta     (outp),y                ;
+        dey                             ;
+        lda     ra0                     ;
+        ror                             ;
+        sta     (outp),y                ;
+        clc                             ; out += 4, C += 4
+        lda     outp                    ;
+        adc     #4                      ;
+        sta     outp                    ;
+        bcc     :+                      ;
+        inc     outp+1                  ;
+:       clc                             ;
+        lda     wsqp                    ;
+        adc     #4                      ;
+        sta     wsqp                    ;
+        bcc     :+                      ;
+        inc     wsqp+1                  ;
+:       lda     rowcnt                  ; rows - 1
+        bne     :+                      ;
+        dec     rowcnt+1                ;
+:       dec     rowcnt                  ;
+        jmp     @row                    ;
 
 ; ----------------------------------------------------------------------------
 ; matvec_run

@@ -77,15 +77,19 @@ void matvec_run(void);
  * written to mv_wsq; uses mv_reu, mv_stride, mv_rows and the n of the last matvec_patch. */
 void matvec_wsq(void);
 
-/* ---- att.s: attention inner loops -------------------------------------------------------- */
+/* Attention scores out[t] = k_t.q for t < mv_rows, q the patched int8 vector (n = hs), each
+ * key k_t stored as reu_format.kcache_bytes says: rows L_t = lo - 128, H_t = hi (int8, n each,
+ * back to back from mv_reu, mv_stride = n) and C_t = sum L^2 + 256 sum H^2 (u32, mv_wsq[4 t]);
+ * mv_kq = 256 sum q - 257 sum q^2. */
+extern int32_t mv_kq;
+void matvec_kdots(void);
 
-/* s[t] = sum_i k[t][i] * q[i] for t < n, k (n, hs) int16 rows, q (hs,) int8. */
-void __fastcall__ att_scores(int32_t* s, const int16_t* k, const int8_t* q, uint16_t n);
+/* ---- att.s: attention inner loops -------------------------------------------------------- */
 
 /* acc[i] += p[t] * v[t][i] (wrapping s32) for t < n, i < hs; v (n, hs) int16 rows. */
 void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
 
-/* Head size used by att_scores / att_values (set once by model_init). */
+/* Head size used by att_values (set once by model_init). */
 extern uint8_t att_hs;
 
 /* p[t] = exp8[min(255, rescale(max(s) - s[t], att_f, att_sh))] for t < n (n >= 1); returns

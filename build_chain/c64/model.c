@@ -73,7 +73,10 @@ static uint16_t vocab, seq_len;
 static uint32_t reu_w[LAYERS_MAX][N_MATS];  /* REU address of each matrix ... */
 static uint32_t reu_s[LAYERS_MAX][N_MATS];  /* ... and of its scale records */
 static uint32_t reu_kc[LAYERS_MAX], reu_vc[LAYERS_MAX];
-static uint32_t kv_hstep;          /* bytes from one KV head's cache to the next */
+static uint32_t kv_hstep;          /* bytes from one KV head's values to the next */
+static uint32_t k_hstep;           /* ... and keys (reu_format.kcache_bytes) */
+static uint16_t k_cofs;            /* offset of a head's key constants C_t: seq_len * 2 hs */
+static uint8_t  krow[2 * HS_MAX];  /* one key as its rows L, H (matvec_kdots) */
 static uint32_t reu_emb, reu_rope, reu_cls, reu_scls;
 
 /* Sums of squared weights per (row, group), 3 bytes each, for the C64 kernel: computed by
@@ -199,6 +202,8 @@ void model_init(void)
     n_g2 = groups_of(hidden);
     att_hs = hs;
     kv_hstep = (uint32_t)seq_len * hs * 2;
+    k_cofs = seq_len * hs * 2;
+    k_hstep = k_cofs + (uint32_t)seq_len * 4;
     if ((uint16_t)n_g2 * dim * 4 > REC_BYTES || vocab * 4 > REC_BYTES || (uint16_t)hidden * 4 > REC_BYTES) {
         fail(ERR_MODEL_TOO_LARGE);
     }
@@ -367,8 +372,9 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
 /* One query head over positions 0..pos: model_att[h*hs ..] = o                  [attention] */
 {
     uint8_t kvh, k, chunk, i, k3;
+    int16_t sq;
     uint16_t n, t, m;
-    uint32_t base, hoff, stride, total, norm;
+    uint32_t base, stride, total, norm, xsq;
     uint16_t inv;
 
     kvh = h / kv_mul;
@@ -376,17 +382,23 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     chunk = (uint8_t)(KVBUF_BYTES / 2 / hs);
     stride = (uint32_t)hs * 2;
     k = quant(model_q + h * hs, att_qq, hs);
-    hoff = 0;
+    xsq = matvec_patch(att_qq, hs);        /* scores: s_t = k_t.q by the matvec kernel */
+    sq = 0;
+    for (i = 0; i < hs; ++i) {
+        sq += att_qq[i];
+    }
+    base = reu_kc[l];
     for (i = 0; i < kvh; ++i) {
-        hoff += kv_hstep;
+        base += k_hstep;
     }
-    base = reu_kc[l] + hoff;
-    for (t = 0; t < n; t += m) {
-        m = n - t < chunk ? n - t : chunk;
-        reu_fetch(kvbuf, base, m * (uint16_t)stride);
-        base += m * (uint16_t)stride;
-        att_scores(work.s + t, kvbuf, att_qq, m);
-    }
+    reu_fetch(recs, base + k_cofs, n * 4);
+    mv_reu = base;
+    mv_stride = hs;
+    mv_rows = n;
+    mv_wsq = recs;
+    mv_out = work.s;
+    mv_kq = ((int32_t)sq << 8) - 257 * (int32_t)xsq;
+    matvec_kdots();
     att_f = mulhi16(att_m, quant_s);
     att_sh = (uint8_t)(att_e + k - 16);
     total = att_weights(att_p, work.s, n);
@@ -405,7 +417,10 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     for (i = 0; i < hs; ++i) {
         att_acc[i] = 0;
     }
-    base = reu_vc[l] + hoff;
+    base = reu_vc[l];
+    for (i = 0; i < kvh; ++i) {
+        base += kv_hstep;
+    }
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
         reu_fetch(kvbuf, base, m * (uint16_t)stride);
@@ -418,18 +433,33 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
 }
 
 static void attention(uint8_t l, uint16_t pos)
-/* Store k, v at pos in the REU cache, then every head. */
+/* Store k, v at pos in the REU cache (keys as matvec_kdots reads them), then every head. */
 {
-    uint8_t h;
+    uint8_t h, i;
     uint16_t stride;
-    uint32_t off;
+    uint32_t voff, kb, c;
+    const int16_t* key;
+    int8_t lo, hi;
 
     stride = (uint16_t)hs * 2;
-    off = (uint32_t)pos * stride;
+    voff = (uint32_t)pos * stride;
+    kb = reu_kc[l];
+    key = model_k;
     for (h = 0; h < n_kv; ++h) {
-        reu_stash(model_k + h * hs, reu_kc[l] + off, stride);
-        reu_stash(model_v + h * hs, reu_vc[l] + off, stride);
-        off += kv_hstep;
+        c = 0;                             /* rows L = lo - 128, H = hi; C = sum L^2 + 256 sum H^2 */
+        for (i = 0; i < hs; ++i) {
+            lo = (int8_t)((uint8_t)key[i] ^ 0x80);
+            hi = (int8_t)(key[i] >> 8);
+            krow[i] = (uint8_t)lo;
+            krow[hs + i] = (uint8_t)hi;
+            c += (uint16_t)(lo * lo) + ((uint32_t)(uint16_t)(hi * hi) << 8);
+        }
+        reu_stash(krow, kb + (uint32_t)pos * stride, stride);
+        reu_stash(&c, kb + k_cofs + (uint32_t)pos * 4, 4);
+        reu_stash(model_v + h * hs, reu_vc[l] + voff, stride);
+        voff += kv_hstep;
+        kb += k_hstep;
+        key += hs;
     }
     for (h = 0; h < n_heads; ++h) {
         attention_head(l, h, pos);

@@ -79,8 +79,8 @@ def test_quant_is_exact(tmp_path):
     assert vectors == 60
 
 
-def test_attention_loops_are_exact(tmp_path):
-    # scores k.q (int16 rows, int8 q, one q_i = 0) and wrapping sums acc += p v (p = 0 skipped)
+def test_attention_value_sums_are_exact(tmp_path):
+    # wrapping sums acc += p v (int16 rows, u8 p, p = 0 skipped)
     import numpy as np
 
     from build_chain.twin import wrap32
@@ -90,7 +90,7 @@ def test_attention_loops_are_exact(tmp_path):
     rounds = []
     for line in run.stdout.splitlines():
         kind, _, value = line.partition(" ")
-        if kind in "KQSPAB" and len(kind) == 1:
+        if kind in "KPAB" and len(kind) == 1:
             vals.setdefault(kind, []).append(int(value))
             if kind == "B" and len(vals["B"]) == 8:
                 rounds.append({k: np.array(v, np.int64) for k, v in vals.items()})
@@ -98,8 +98,23 @@ def test_attention_loops_are_exact(tmp_path):
     assert len(rounds) == 4
     for r in rounds:
         k = r["K"].reshape(40, 8)
-        assert np.array_equal(r["S"], k @ r["Q"])
         assert np.array_equal(r["B"], wrap32(r["A"] + r["P"] @ k))
+
+
+def test_attention_scores_by_the_matvec_kernel_are_exact(tmp_path):
+    # keys stored as reu_format.kcache_bytes says (rows L = lo - 128, H = hi, constants C_t),
+    # int16 keys over the whole range (-32768 included), int8 q (one 0), head sizes 8 and 16
+    import numpy as np
+
+    run = sim65([SIM / "kdots.c", SIM / "reu_sim.s", C64_DIR / "mul.s", C64_DIR / "dot8.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    rounds = [ln.split()[1:] for ln in run.stdout.splitlines() if ln.startswith("R ")]
+    assert len(rounds) == 6
+    for hs, n, *vals in rounds:
+        hs, n = int(hs), int(n)
+        v = np.array(vals, np.int64)
+        k, q, s = v[:n * hs].reshape(n, hs), v[n * hs:n * hs + hs], v[n * hs + hs:]
+        assert np.array_equal(s, k @ q), (hs, n)
 
 
 def test_attention_weights_are_exact(tmp_path):

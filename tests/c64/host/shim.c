@@ -136,17 +136,24 @@ void matvec_wsq(void)
 }
 
 uint8_t att_hs;
+int32_t mv_kq;
 
-void __fastcall__ att_scores(int32_t* s, const int16_t* k, const int8_t* q, uint16_t n)
+void matvec_kdots(void)
+/* As dot8.s: sums of squares of (q + row) for the rows L_t, H_t, then the constants. */
 {
     uint16_t t;
-    uint8_t i;
-    for (t = 0; t < n; ++t) {
-        int32_t a = 0;
-        for (i = 0; i < att_hs; ++i) {
-            a += (int32_t)k[t * att_hs + i] * q[i];
+    uint8_t j;
+    int8_t w[2 * 64];
+    for (t = 0; t < mv_rows; ++t) {
+        int64_t vl = 0, vh = 0, c;
+        const uint8_t* cp = mv_wsq + 4u * t;
+        reu_fetch(w, mv_reu + (uint32_t)t * 2 * mv_stride, 2 * mv_n);
+        for (j = 0; j < mv_n; ++j) {
+            vl += (mv_x[j] + w[j]) * (mv_x[j] + w[j]);
+            vh += (mv_x[j] + w[mv_n + j]) * (mv_x[j] + w[mv_n + j]);
         }
-        s[t] = a;
+        c = (int64_t)((uint32_t)cp[0] | (uint32_t)cp[1] << 8 | (uint32_t)cp[2] << 16 | (uint32_t)cp[3] << 24);
+        mv_out[t] = (int32_t)((vl + 256 * vh - c + mv_kq) / 2);
     }
 }
 

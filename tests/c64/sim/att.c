@@ -1,7 +1,7 @@
 /*
- * att.c - sim65 harness: att.s's att_scores and att_values on pseudo-random int16 rows (with
- * the extremes +-32767, -32768), int8 queries and u8 weights (some 0); prints the inputs and
- * the outputs for tests/c64/test_maths_sim.py.
+ * att.c - sim65 harness: att.s's att_values on pseudo-random int16 rows (with the extremes
+ * +-32767, -32768) and u8 weights (some 0); prints the inputs and the outputs for
+ * tests/c64/test_maths_sim.py.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,9 +11,7 @@
 #define N 40
 
 static int16_t kv[N * HS];
-static int8_t q[HS];
 static uint8_t p[N];
-static int32_t s[N];
 static int32_t acc[HS];
 static uint32_t r = 99;
 
@@ -40,22 +38,13 @@ int main(void)
         kv[1] = -32767;
         kv[2] = (int16_t)0x8000;
         for (i = 0; i < HS; ++i) {
-            q[i] = (int8_t)(rnd() % 255 - 127);
             acc[i] = (int32_t)rnd();
         }
-        q[round] = 0;
         for (i = 0; i < N; ++i) {
             p[i] = (uint8_t)(i % 5 == 0 ? 0 : rnd());
         }
-        att_scores(s, kv, q, N);
         for (i = 0; i < N * HS; ++i) {
             printf("K %d\n", kv[i]);
-        }
-        for (i = 0; i < HS; ++i) {
-            printf("Q %d\n", q[i]);
-        }
-        for (i = 0; i < N; ++i) {
-            printf("S %ld\n", s[i]);
         }
         for (i = 0; i < N; ++i) {
             printf("P %u\n", p[i]);

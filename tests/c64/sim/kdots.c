@@ -1,0 +1,89 @@
+/*
+ * kdots.c - sim65 harness: dot8.s's matvec_kdots (attention scores by the matvec kernel) on
+ * pseudo-random int16 keys (the extremes +-32767 and -32768 included) stored as
+ * reu_format.kcache_bytes says, and int8 queries; prints "R hs n keys... q... scores..." for
+ * tests/c64/test_maths_sim.py.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include "maths.h"
+
+#define HS_MAX 16
+#define N 30
+
+uint8_t fake_reu[N * 2 * HS_MAX];
+static uint32_t cst[N];
+static int16_t key[N * HS_MAX];
+static int8_t q[HS_MAX];
+static int32_t s[N];
+static uint32_t r = 4242;
+
+static uint32_t rnd(void)
+{
+    r ^= r << 13;
+    r ^= r >> 17;
+    r ^= r << 5;
+    return r;
+}
+
+int main(void)
+{
+    uint16_t i, t;
+    uint8_t round, hs, j;
+    int8_t lo, hi;
+    int16_t sq;
+    uint32_t xsq;
+
+    mul_init();
+    dot_init();
+    for (round = 0; round < 6; ++round) {
+        hs = round & 1 ? 16 : 8;
+        for (i = 0; i < N * hs; ++i) {
+            key[i] = (int16_t)((int16_t)rnd() >> (uint8_t)(rnd() % 12));
+        }
+        key[0] = 32767;
+        key[1] = -32767;
+        key[2] = (int16_t)0x8000;
+        key[3] = 255;
+        key[4] = 256;
+        key[5] = -256;
+        for (t = 0; t < N; ++t) {
+            cst[t] = 0;
+            for (j = 0; j < hs; ++j) {
+                lo = (int8_t)((uint8_t)key[t * hs + j] ^ 0x80);
+                hi = (int8_t)(key[t * hs + j] >> 8);
+                fake_reu[t * 2 * hs + j] = (uint8_t)lo;
+                fake_reu[t * 2 * hs + hs + j] = (uint8_t)hi;
+                cst[t] += (uint16_t)(lo * lo) + ((uint32_t)(uint16_t)(hi * hi) << 8);
+            }
+        }
+        for (j = 0; j < hs; ++j) {
+            q[j] = round >= 4 ? (j & 1 ? 127 : -127) : (int8_t)(rnd() % 255 - 127);
+        }
+        q[round % hs] = 0;
+        sq = 0;
+        for (j = 0; j < hs; ++j) {
+            sq += q[j];
+        }
+        xsq = matvec_patch(q, hs);
+        mv_reu = 0;
+        mv_stride = hs;
+        mv_rows = N;
+        mv_wsq = (uint8_t*)cst;
+        mv_out = s;
+        mv_kq = ((int32_t)sq << 8) - 257 * (int32_t)xsq;
+        matvec_kdots();
+        printf("R %u %u", hs, N);
+        for (i = 0; i < N * hs; ++i) {
+            printf(" %d", key[i]);
+        }
+        for (j = 0; j < hs; ++j) {
+            printf(" %d", q[j]);
+        }
+        for (t = 0; t < N; ++t) {
+            printf(" %ld", s[t]);
+        }
+        printf("\n");
+    }
+    return 0;
+}
