@@ -8,6 +8,10 @@
 ;
 ; C prototypes (maths.h):
 ;   void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
+;   uint16_t __fastcall__ att_recip(uint16_t d);      min(65535, 2^31 // d) for 2^15 <= d < 2^16
+;   void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n);
+;                     dst[i] = sat16(rescale(acc[i], att_inv, att_ish)) for i < n
+;   extern uint16_t att_inv; extern uint8_t att_ish;
 ;   uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
 ;   extern uint8_t att_hs;                                       head size (1..16), set once
 ;   extern const uint8_t* att_exp8; extern uint8_t att_zc;     EXP8, min(255, first 0 of EXP8)
@@ -21,6 +25,9 @@
 ;
 ; Contract:
 ;   att_values  in: n A/X; p, v, acc on the C stack (popped)          out: acc[0..hs) updated
+;   att_recip   in: d A/X   out: A/X        clobbers: A X Y, ptr1, tmp1-tmp4 (16 shift-subtract steps)
+;   att_out     in: n A (>= 1); acc, dst on the C stack (popped); att_inv, att_ish (1..47)
+;               out: dst[0..n)     clobbers: A X Y, ptr1, ptr2, tmp1, mul.s rescale_zp's zero page
 ;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_exp8, att_zc, att_f,
 ;               att_sh (1..47)                   out: p[0..n), A/X/sreg = sum p
 ;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp3, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
@@ -31,9 +38,10 @@
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
 
-        .export _att_values, _att_weights, _att_hs
+        .export _att_values, _att_weights, _att_hs, _att_recip, _att_out, _att_inv, _att_ish
         .export _att_exp8, _att_zc, _att_f, _att_sh
-        .importzp mp1, mp2, mp3, mp4, mr0
+        .importzp mp1, mp2, mp3, mp4, mr0, ra0, rf0, rsh
+        .import rescale_zp
 
         .segment "ZEROPAGE"
 acnt:   .res    2                       ; rows left
@@ -52,6 +60,8 @@ wexp:   .res    2                       ; -> EXP8
 
         .segment "BSS"
 _att_hs:        .res 1                  ; head size
+_att_inv:       .res 2                  ; att_out's factor
+_att_ish:       .res 1                  ; att_out's shift
 arow:   .res    1                       ; bytes per row (2 hs)
 vacc:   .res    64                      ; acc[0..hs) while att_values runs
 _att_exp8:      .res 2                  ; -> EXP8 (256 bytes)
@@ -165,6 +175,132 @@ nextrow:
         bne     :+                      ;
         dec     acnt+1                  ;
 :       dec     acnt                    ;
+        rts                             ;
+
+; ----------------------------------------------------------------------------
+; att_recip: q = 2^31 // d bit by bit: R (ptr1, 17 bits with C) starts at 2^15 = the
+; dividend's top half; d = 2^15 gives 2^16, clamped to 65535
+
+_att_recip:
+        sta     tmp1                    ; d
+        stx     tmp2                    ;
+        cpx     #$80                    ; d = $8000: 65535
+        bne     :+                      ;
+        cmp     #0                      ;
+        bne     :+                      ;
+        lda     #$FF                    ;
+        tax                             ;
+        rts                             ;
+:       lda     #0                      ; R = $8000, q = 0
+        sta     ptr1                    ;
+        sta     tmp3                    ;
+        sta     tmp4                    ;
+        lda     #$80                    ;
+        sta     ptr1+1                  ;
+        ldy     #16                     ;
+@step:  asl     tmp3                    ; q <<= 1
+        rol     tmp4                    ;
+        asl     ptr1                    ; R <<= 1 (C = bit 16)
+        rol     ptr1+1                  ;
+        bcs     @sub                    ;
+        lda     ptr1+1                  ; R >= d?
+        cmp     tmp2                    ;
+        bcc     @next                   ;
+        bne     @sub                    ;
+        lda     ptr1                    ;
+        cmp     tmp1                    ;
+        bcc     @next                   ;
+@sub:   lda     ptr1                    ; R -= d, q |= 1
+        sec                             ;
+        sbc     tmp1                    ;
+        sta     ptr1                    ;
+        lda     ptr1+1                  ;
+        sbc     tmp2                    ;
+        sta     ptr1+1                  ;
+        inc     tmp3                    ;
+@next:  dey                             ;
+        bne     @step                   ;
+        lda     tmp3                    ;
+        ldx     tmp4                    ;
+        rts                             ;
+
+; ----------------------------------------------------------------------------
+; att_out: ptr1 = acc, ptr2 = dst, tmp1 = elements left; ra0-ra3 = rescale_zp(acc[i]), then
+; sat16: it fits when bytes 3, 2 extend byte 1's sign and it is not -32768
+
+_att_out:
+        sta     tmp1                    ; n
+        ldy     #3                      ; acc (sp+0) -> ptr1, dst (sp+2) -> ptr2
+        lda     (sp),y                  ;
+        sta     ptr2+1                  ;
+        dey                             ;
+        lda     (sp),y                  ;
+        sta     ptr2                    ;
+        dey                             ;
+        lda     (sp),y                  ;
+        sta     ptr1+1                  ;
+        dey                             ;
+        lda     (sp),y                  ;
+        sta     ptr1                    ;
+        lda     sp                      ; pop 4
+        clc                             ;
+        adc     #4                      ;
+        sta     sp                      ;
+        bcc     @el                     ;
+        inc     sp+1                    ;
+@el:    ldy     #3                      ; ra = acc[i]
+:       lda     (ptr1),y                ;
+        sta     ra0,y                   ;
+        dey                             ;
+        bpl     :-                      ;
+        lda     _att_inv                ;
+        sta     rf0                     ;
+        lda     _att_inv+1              ;
+        sta     rf0+1                   ;
+        lda     _att_ish                ;
+        sta     rsh                     ;
+        jsr     rescale_zp              ;
+        ldx     ra0+1                   ; sat16
+        bmi     @neg                    ;
+        lda     ra0+2                   ; >= 0 (bit 15 clear): bytes 3, 2 must be 0
+        ora     ra0+3                   ;
+        beq     @fits                   ;
+        bne     @clamp                  ; (always)
+@neg:   lda     ra0+2                   ; bit 15 set: bytes 3, 2 must be $FF ...
+        and     ra0+3                   ;
+        cmp     #$FF                    ;
+        bne     @clamp                  ;
+        cpx     #$80                    ; ... and not -32768
+        bne     @fits                   ;
+        lda     ra0                     ;
+        bne     @fits                   ;
+@clamp: ldx     #$7F                    ; 32767, or -32767 for a negative value
+        lda     #$FF                    ;
+        bit     ra0+3                   ;
+        bpl     @fits2                  ;
+        ldx     #$80                    ;
+        lda     #$01                    ;
+        bne     @fits2                  ; (always)
+@fits:  lda     ra0                     ;
+@fits2: ldy     #0                      ; dst[i] = A (low), X (high)
+        sta     (ptr2),y                ;
+        iny                             ;
+        txa                             ;
+        sta     (ptr2),y                ;
+        clc                             ; next
+        lda     ptr1                    ;
+        adc     #4                      ;
+        sta     ptr1                    ;
+        bcc     :+                      ;
+        inc     ptr1+1                  ;
+:       clc                             ;
+        lda     ptr2                    ;
+        adc     #2                      ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr2+1                  ;
+:       dec     tmp1                    ;
+        bne     @el                     ;
         rts                             ;
 
 ; ----------------------------------------------------------------------------

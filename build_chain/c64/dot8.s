@@ -21,6 +21,8 @@
 ;   extern int32_t* mv_out; uint32_t mv_reu; uint16_t mv_stride; const uint8_t* mv_rec;
 ;   extern uint8_t mv_rec_stride; uint16_t mv_rows, mv_s; uint8_t mv_ss, mv_add; uint8_t* mv_wsq;
 ;   extern int32_t mv_kq;
+;   uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n);  mv_krow = rows L, H of key k;
+;   extern uint8_t mv_krow[32];                                        returns C = sum L^2 + 256 sum H^2
 ;
 ; Contract:
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1, ptr2
@@ -33,6 +35,8 @@
 ;                 With k = 256 hi + lo + 128 per column, L = lo - 128, H = hi (int8 rows), v = the
 ;                 rows' sums of squares, C_t = sum L^2 + 256 sum H^2 and kq = 256 sum q - 257 sum q^2:
 ;                 vL + 256 vH - C_t + kq = 2 k.q (an even s32), so out[t] = k_t.q.
+;   matvec_krow   in: n A (1..16), k on the C stack (popped)   out: mv_krow[0..2n), A/X/sreg = C
+;                 clobbers: A X Y, ptr1, ptr2, tmp1-tmp4 (squares from sq2: dot_init first)
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
 ; Coupling: DMA straight through the REU's registers (reu.inc); the multiply tables of mul.s
@@ -43,7 +47,7 @@
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp4
         .include "reu.inc"              ; REU registers
 
-        .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq, _matvec_kdots
+        .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq, _matvec_kdots, _matvec_krow, _mv_krow
         .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
         .export _mv_add, _mv_wsq, _mv_kq
         .import rescale_tail
@@ -106,6 +110,7 @@ _mv_ss:         .res 1
 _mv_add:        .res 1
 _mv_wsq:        .res 2
 _mv_kq:         .res 4
+_mv_krow:       .res 32                 ; a key's rows L, H (matvec_krow)
 
         .segment "CODE"
 
@@ -488,6 +493,91 @@ _matvec_kdots:
         dec     rowcnt+1                ;
 :       dec     rowcnt                  ;
         jmp     @row                    ;
+
+; ----------------------------------------------------------------------------
+; matvec_krow: X = j; A = sum L^2 in tmp2-tmp4, B = sum H^2 in ptr2, ptr2+1, sreg; squares
+; from sq2 (base + 256 for values >= 0); C = A + 256 B
+
+.macro  SQADD   b0, b1, b2                  ; b0..b2 += (int8 in A)^2
+        tay                             ;
+        bmi     :+                      ;
+        lda     sq2lo+256,y             ;
+        clc                             ;
+        adc     b0                      ;
+        sta     b0                      ;
+        lda     sq2hi+256,y             ;
+        jmp     :++                     ;
+:       lda     sq2lo,y                 ;
+        clc                             ;
+        adc     b0                      ;
+        sta     b0                      ;
+        lda     sq2hi,y                 ;
+:       adc     b1                      ;
+        sta     b1                      ;
+        bcc     :+                      ;
+        inc     b2                      ;
+:
+.endmacro
+
+_matvec_krow:
+        sta     tmp1                    ; n
+        ldy     #0                      ; k -> ptr1
+        lda     (sp),y                  ;
+        sta     ptr1                    ;
+        iny                             ;
+        lda     (sp),y                  ;
+        sta     ptr1+1                  ;
+        lda     sp                      ; pop 2
+        clc                             ;
+        adc     #2                      ;
+        sta     sp                      ;
+        bcc     :+                      ;
+        inc     sp+1                    ;
+:       lda     #0                      ; A = B = 0
+        sta     tmp2                    ;
+        sta     tmp3                    ;
+        sta     tmp4                    ;
+        sta     ptr2                    ;
+        sta     ptr2+1                  ;
+        sta     sreg                    ;
+        tax                             ; j
+@el:    txa                             ; H row: mv_krow[n + j] = hi
+        asl                             ;
+        tay                             ;
+        iny                             ;
+        txa                             ;
+        pha                             ;
+        clc                             ;
+        adc     tmp1                    ;
+        tax                             ;
+        lda     (ptr1),y                ;
+        sta     _mv_krow,x              ;
+        SQADD   ptr2, ptr2+1, sreg      ;
+        pla                             ; L row: mv_krow[j] = lo - 128
+        tax                             ;
+        asl                             ;
+        tay                             ;
+        lda     (ptr1),y                ;
+        eor     #$80                    ;
+        sta     _mv_krow,x              ;
+        SQADD   tmp2, tmp3, tmp4        ;
+        inx                             ;
+        cpx     tmp1                    ;
+        bne     @el                     ;
+        clc                             ; C = A + 256 B: bytes tmp2, X, sreg, sreg+1
+        lda     tmp3                    ;
+        adc     ptr2                    ;
+        tax                             ;
+        lda     tmp4                    ;
+        adc     ptr2+1                  ;
+        pha                             ;
+        lda     sreg                    ;
+        adc     #0                      ;
+        sta     sreg+1                  ;
+        pla                             ;
+        sta     sreg                    ;
+        lda     tmp2                    ;
+        rts                             ;
 
 ; ----------------------------------------------------------------------------
 ; matvec_run

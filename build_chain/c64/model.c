@@ -76,7 +76,6 @@ static uint32_t reu_kc[LAYERS_MAX], reu_vc[LAYERS_MAX];
 static uint32_t kv_hstep;          /* bytes from one KV head's values to the next */
 static uint32_t k_hstep;           /* ... and keys (reu_format.kcache_bytes) */
 static uint16_t k_cofs;            /* offset of a head's key constants C_t: seq_len * 2 hs */
-static uint8_t  krow[2 * HS_MAX];  /* one key as its rows L, H (matvec_kdots) */
 static uint32_t reu_emb, reu_rope, reu_cls, reu_scls;
 
 /* Sums of squared weights per (row, group), 3 bytes each, for the C64 kernel: computed by
@@ -375,7 +374,6 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     int16_t sq;
     uint16_t n, t, m;
     uint32_t base, stride, total, norm, xsq;
-    uint16_t inv;
 
     kvh = h / kv_mul;
     n = pos + 1;
@@ -413,7 +411,8 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
             ++k3;
         }
     }
-    inv = (norm == 0x8000UL) ? 0xFFFF : (uint16_t)(0x80000000UL / norm);
+    att_inv = att_recip((uint16_t)norm);
+    att_ish = (uint8_t)(31 - (int8_t)k3);
     for (i = 0; i < hs; ++i) {
         att_acc[i] = 0;
     }
@@ -427,39 +426,28 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
         base += m * (uint16_t)stride;
         att_values(att_acc, kvbuf, att_p + t, m);
     }
-    for (i = 0; i < hs; ++i) {
-        model_att[h * hs + i] = sat16(rescale(att_acc[i], inv, (uint8_t)(31 - (int8_t)k3)));
-    }
+    att_out(model_att + h * hs, att_acc, hs);
 }
 
 static void attention(uint8_t l, uint16_t pos)
 /* Store k, v at pos in the REU cache (keys as matvec_kdots reads them), then every head. */
 {
-    uint8_t h, i;
+    uint8_t h;
     uint16_t stride;
-    uint32_t voff, kb, c;
-    const int16_t* key;
-    int8_t lo, hi;
+    uint32_t voff, koff, coff, kb, c;
 
     stride = (uint16_t)hs * 2;
     voff = (uint32_t)pos * stride;
+    koff = voff;
+    coff = k_cofs + ((uint32_t)pos << 2);
     kb = reu_kc[l];
-    key = model_k;
     for (h = 0; h < n_kv; ++h) {
-        c = 0;                             /* rows L = lo - 128, H = hi; C = sum L^2 + 256 sum H^2 */
-        for (i = 0; i < hs; ++i) {
-            lo = (int8_t)((uint8_t)key[i] ^ 0x80);
-            hi = (int8_t)(key[i] >> 8);
-            krow[i] = (uint8_t)lo;
-            krow[hs + i] = (uint8_t)hi;
-            c += (uint16_t)(lo * lo) + ((uint32_t)(uint16_t)(hi * hi) << 8);
-        }
-        reu_stash(krow, kb + (uint32_t)pos * stride, stride);
-        reu_stash(&c, kb + k_cofs + (uint32_t)pos * 4, 4);
+        c = matvec_krow(model_k + h * hs, hs);
+        reu_stash(mv_krow, kb + koff, stride);
+        reu_stash(&c, kb + coff, 4);
         reu_stash(model_v + h * hs, reu_vc[l] + voff, stride);
         voff += kv_hstep;
         kb += k_hstep;
-        key += hs;
     }
     for (h = 0; h < n_heads; ++h) {
         attention_head(l, h, pos);
@@ -595,7 +583,7 @@ uint16_t model_sample(void)
         t <<= 1;
         ++kt;
     }
-    inv = (t == 0x8000u) ? 0xFFFF : (uint16_t)(0x80000000UL / t);
+    inv = att_recip(t);
     total = 0;
     for (i = 0; i < vocab; ++i) {
         d = best - model_logits[i];

@@ -79,11 +79,11 @@ def test_quant_is_exact(tmp_path):
     assert vectors == 60
 
 
-def test_attention_value_sums_are_exact(tmp_path):
-    # wrapping sums acc += p v (int16 rows, u8 p, p = 0 skipped)
+def test_attention_value_sums_and_output_are_exact(tmp_path):
+    # wrapping sums acc += p v (int16 rows, u8 p, p = 0 skipped); 2^31 // d; sat16(rescale())
     import numpy as np
 
-    from build_chain.twin import wrap32
+    from build_chain.twin import rescale, sat16, wrap32
     run = sim65([SIM / "att.c", C64_DIR / "mul.s", C64_DIR / "att.s"], tmp_path)
     assert run.returncode == 0, run.stderr
     vals: dict = {}
@@ -99,6 +99,14 @@ def test_attention_value_sums_are_exact(tmp_path):
     for r in rounds:
         k = r["K"].reshape(40, 8)
         assert np.array_equal(r["B"], wrap32(r["A"] + r["P"] @ k))
+    lines = [[int(v) for v in ln.split()[1:]] for ln in run.stdout.splitlines() if ln[:2] in ("D ", "O ")]
+    recips = [v for v in lines if len(v) == 2]
+    outs = np.array([v for v in lines if len(v) == 4], np.int64)
+    assert len(recips) == 300 and len(outs) == 240
+    for d, got in recips:
+        assert got == min(65535, 2**31 // d), d
+    acc, inv, ish, got = outs.T
+    assert np.array_equal(got, sat16(rescale(acc, inv, ish)))
 
 
 def test_attention_scores_by_the_matvec_kernel_are_exact(tmp_path):
@@ -108,6 +116,7 @@ def test_attention_scores_by_the_matvec_kernel_are_exact(tmp_path):
 
     run = sim65([SIM / "kdots.c", SIM / "reu_sim.s", C64_DIR / "mul.s", C64_DIR / "dot8.s"], tmp_path)
     assert run.returncode == 0, run.stderr
+    assert not [ln for ln in run.stdout.splitlines() if ln.startswith("E ")]
     rounds = [ln.split()[1:] for ln in run.stdout.splitlines() if ln.startswith("R ")]
     assert len(rounds) == 6
     for hs, n, *vals in rounds:

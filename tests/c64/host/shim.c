@@ -137,6 +137,20 @@ void matvec_wsq(void)
 
 uint8_t att_hs;
 int32_t mv_kq;
+uint8_t mv_krow[32];
+
+uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n)
+{
+    uint32_t c = 0;
+    uint8_t j;
+    for (j = 0; j < n; ++j) {
+        int8_t lo = (int8_t)((uint8_t)k[j] ^ 0x80), hi = (int8_t)(k[j] >> 8);
+        mv_krow[j] = (uint8_t)lo;
+        mv_krow[n + j] = (uint8_t)hi;
+        c += (uint32_t)(lo * lo) + ((uint32_t)(hi * hi) << 8);
+    }
+    return c;
+}
 
 void matvec_kdots(void)
 /* As dot8.s: sums of squares of (q + row) for the rows L_t, H_t, then the constants. */
@@ -165,6 +179,23 @@ void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, u
         for (i = 0; i < att_hs; ++i) {
             acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)((int32_t)v[t * att_hs + i] * p[t]));
         }
+    }
+}
+
+static int16_t host_sat16(int32_t v);
+uint16_t att_inv;
+uint8_t att_ish;
+
+uint16_t __fastcall__ att_recip(uint16_t d)
+{
+    return d == 0x8000u ? 0xFFFF : (uint16_t)(0x80000000UL / d);
+}
+
+void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n)
+{
+    uint8_t i;
+    for (i = 0; i < n; ++i) {
+        dst[i] = host_sat16(rescale(acc[i], att_inv, att_ish));
     }
 }
 

@@ -1,8 +1,8 @@
 /*
- * kdots.c - sim65 harness: dot8.s's matvec_kdots (attention scores by the matvec kernel) on
- * pseudo-random int16 keys (the extremes +-32767 and -32768 included) stored as
- * reu_format.kcache_bytes says, and int8 queries; prints "R hs n keys... q... scores..." for
- * tests/c64/test_maths_sim.py.
+ * kdots.c - sim65 harness: dot8.s's matvec_krow (a key's rows) and matvec_kdots (attention
+ * scores by the matvec kernel) on pseudo-random int16 keys (the extremes +-32767 and -32768
+ * included) stored as reu_format.kcache_bytes says, and int8 queries; prints "R hs n keys... q... scores..." for
+ * tests/c64/test_maths_sim.py, and "E ..." where matvec_krow differs from the format.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ int main(void)
     uint8_t round, hs, j;
     int8_t lo, hi;
     int16_t sq;
-    uint32_t xsq;
+    uint32_t xsq, c;
 
     mul_init();
     dot_init();
@@ -47,14 +47,21 @@ int main(void)
         key[3] = 255;
         key[4] = 256;
         key[5] = -256;
-        for (t = 0; t < N; ++t) {
-            cst[t] = 0;
+        for (t = 0; t < N; ++t) {          /* matvec_krow's rows and C, checked here too */
+            cst[t] = matvec_krow(key + t * hs, hs);
+            c = 0;
             for (j = 0; j < hs; ++j) {
                 lo = (int8_t)((uint8_t)key[t * hs + j] ^ 0x80);
                 hi = (int8_t)(key[t * hs + j] >> 8);
-                fake_reu[t * 2 * hs + j] = (uint8_t)lo;
-                fake_reu[t * 2 * hs + hs + j] = (uint8_t)hi;
-                cst[t] += (uint16_t)(lo * lo) + ((uint32_t)(uint16_t)(hi * hi) << 8);
+                fake_reu[t * 2 * hs + j] = mv_krow[j];
+                fake_reu[t * 2 * hs + hs + j] = mv_krow[hs + j];
+                if (mv_krow[j] != (uint8_t)lo || mv_krow[hs + j] != (uint8_t)hi) {
+                    printf("E row %u %u\n", t, j);
+                }
+                c += (uint16_t)(lo * lo) + ((uint32_t)(uint16_t)(hi * hi) << 8);
+            }
+            if (c != cst[t]) {
+                printf("E const %u %lu %lu\n", t, c, cst[t]);
             }
         }
         for (j = 0; j < hs; ++j) {
