@@ -188,7 +188,7 @@ def build_image(ckpt: Checkpoint, vocab: list, scores: np.ndarray) -> tuple[byte
     blobs.append((Tensor.SCLS, None, recs.tobytes()))
     cache_bytes = cfg.n_kv_heads * cfg.seq_len * cfg.head_size * 2
     for layer in range(cfg.n_layers):
-        blobs.append((Tensor.KCACHE, layer, fmt.kcache_bytes(cfg.n_kv_heads, cfg.seq_len, cfg.head_size)))
+        blobs.append((Tensor.KCACHE, layer, cache_bytes))
         blobs.append((Tensor.VCACHE, layer, cache_bytes))
     blobs += exact_blobs(ckpt)  # exact mode's regions, after every fast-mode region
 

@@ -98,7 +98,7 @@ class Tensor(enum.IntEnum):
     S3 = 25
     S2 = 26
     SCLS = 27
-    KCACHE = 28  # per kv head: (seq_len, 2, head_size) i8 rows, then (seq_len,) i32 (kcache_bytes)
+    KCACHE = 28  # (n_kv_heads, seq_len, 2, head_size) i8: rows lo - 128, hi of each key (KEY_ROWS)
     VCACHE = 29  # (n_kv_heads, seq_len, head_size) i16 Q.FRAC_V
     TAB_CONST = 30  # (N_CONST,) u16 model constants: CONST_ATT_M, CONST_ATT_E
     # Exact mode (build_chain/twin_exact.py): its own weights, tables and KV cache.
@@ -119,12 +119,18 @@ class Tensor(enum.IntEnum):
     EX_S3 = 45
     EX_S2 = 46
     EX_SCLS = 47
-    EX_KCACHE = 48  # (n_kv_heads, seq_len, head_size) i32 Q.EX_FRAC
+    EX_KCACHE = 48  # (n_kv_heads, seq_len, head_size) i32 Q.EX_FRAC; fast mode: KEY_ROWS' C_t
     EX_VCACHE = 49  # (n_kv_heads, seq_len, head_size) i32 Q.EX_FRAC
     EX_TAB_EXP2 = 50  # (3, 256) u32 Q.31: 2^(-i/2^8), 2^(-i/2^16), 2^(-i/2^24)
     EX_TAB_ROPE = 51  # (seq_len, head_size/2, 2) i32 cos, sin Q.30 (run.c's float32 values)
     EX_TAB_CONST = 52  # (EX_N_CONST,) u32: EX_CONST_*
 
+
+# KEY_ROWS: the C64 fast mode caches each key k (Q.FRAC_QK int16, head_size columns) as two int8
+# rows, L = lo - 128 and H = hi (k = 256 hi + lo + 128), so the matvec kernel computes k.q as two
+# int8 dot products; their sums of squares C_t = sum L^2 + 256 sum H^2 (u32, (n_kv_heads, seq_len)
+# per layer) go into the first bytes of the layer's EX_KCACHE, which the fast mode does not use
+# otherwise (a story rewrites its mode's cache from position 0).
 
 WEIGHTS = {Tensor.WQ: Tensor.SQ, Tensor.WK: Tensor.SK, Tensor.WV: Tensor.SV, Tensor.WO: Tensor.SO,
            Tensor.W1: Tensor.S1, Tensor.W3: Tensor.S3, Tensor.W2: Tensor.S2, Tensor.WCLS: Tensor.SCLS}
@@ -162,16 +168,6 @@ for _w, _s in EX_WEIGHTS.items():
     if _w is not Tensor.EX_WCLS:
         NAME[_w] = "ex." + _w.name[3:].lower()
         NAME[_s] = "ex." + _w.name[3:].lower() + ".scales"
-
-
-def kcache_bytes(n_kv_heads: int, seq_len: int, head_size: int) -> int:
-    """Bytes of one layer's KCACHE region: the C64's own layout of keys k (Q.FRAC_QK int16).
-
-    Per kv head: for each position the key's low bytes less 128 and its high bytes as two int8
-    rows of head_size (k = 256 hi + lo + 128, so the matvec kernel computes k.q from two int8
-    dot products), then for each position the i32 sum lo'^2 + 256 hi^2 of those rows.
-    """
-    return n_kv_heads * seq_len * (2 * head_size + 4)
 
 
 def region_name(tensor: Tensor, layer: int | None) -> str:

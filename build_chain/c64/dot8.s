@@ -17,7 +17,7 @@
 ;   void matvec_run(void);    out[r] (=|+=) rescale(x.w_r, mulhi16(M_r, S), e_r + sS - 16)
 ;   void matvec_wsq(void);    wsq[r] = sum w_r^2 (3 bytes) for the patched n
 ;   void matvec_kdots(void);  out[t] = (vL_t + 256 vH_t - C_t + mv_kq) / 2, t < mv_rows: attention
-;                             scores from rows L_t, H_t back to back (reu_format.kcache_bytes)
+;                             scores from rows L_t, H_t back to back (reu_format KEY_ROWS)
 ;   extern int32_t* mv_out; uint32_t mv_reu; uint16_t mv_stride; const uint8_t* mv_rec;
 ;   extern uint8_t mv_rec_stride; uint16_t mv_rows, mv_s; uint8_t mv_ss, mv_add; uint8_t* mv_wsq;
 ;   extern int32_t mv_kq;

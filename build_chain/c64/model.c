@@ -73,9 +73,8 @@ static uint16_t vocab, seq_len;
 static uint32_t reu_w[LAYERS_MAX][N_MATS];  /* REU address of each matrix ... */
 static uint32_t reu_s[LAYERS_MAX][N_MATS];  /* ... and of its scale records */
 static uint32_t reu_kc[LAYERS_MAX], reu_vc[LAYERS_MAX];
-static uint32_t kv_hstep;          /* bytes from one KV head's values to the next */
-static uint32_t k_hstep;           /* ... and keys (reu_format.kcache_bytes) */
-static uint16_t k_cofs;            /* offset of a head's key constants C_t: seq_len * 2 hs */
+static uint32_t kv_hstep;          /* bytes from one KV head's cache to the next */
+static uint32_t reu_kcon[LAYERS_MAX];  /* the keys' C_t (reu_format KEY_ROWS: in EX_KCACHE) */
 static uint32_t reu_emb, reu_rope, reu_cls, reu_scls;
 
 /* Sums of squared weights per (row, group), 3 bytes each, for the C64 kernel: computed by
@@ -201,8 +200,6 @@ void model_init(void)
     n_g2 = groups_of(hidden);
     att_hs = hs;
     kv_hstep = (uint32_t)seq_len * hs * 2;
-    k_cofs = seq_len * hs * 2;
-    k_hstep = k_cofs + (uint32_t)seq_len * 4;
     if ((uint16_t)n_g2 * dim * 4 > REC_BYTES || vocab * 4 > REC_BYTES || (uint16_t)hidden * 4 > REC_BYTES) {
         fail(ERR_MODEL_TOO_LARGE);
     }
@@ -233,6 +230,10 @@ void model_init(void)
     tail = (model.image_size + 255) & ~255UL;
     for (l = 0; l < n_layers; ++l) {
         reu_kc[l] = region_offset(T_KCACHE, l);
+        reu_kcon[l] = region_offset(T_EX_KCACHE, l);
+        if (reu_kcon[l] == 0 || region_length(T_EX_KCACHE, l) < (uint32_t)n_kv * seq_len * 4) {
+            fail(ERR_MODEL_TOO_LARGE);
+        }
         reu_vc[l] = region_offset(T_VCACHE, l);
         for (m = 0; m < N_MATS; ++m) {
             reu_w[l][m] = region_offset(mat_ids[m], l);
@@ -373,7 +374,8 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     uint8_t kvh, k, chunk, i, k3;
     int16_t sq;
     uint16_t n, t, m;
-    uint32_t base, stride, total, norm, xsq;
+    uint16_t coff;
+    uint32_t base, hoff, stride, total, norm, xsq;
 
     kvh = h / kv_mul;
     n = pos + 1;
@@ -385,12 +387,14 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     for (i = 0; i < hs; ++i) {
         sq += att_qq[i];
     }
-    base = reu_kc[l];
+    hoff = 0;
+    coff = 0;
     for (i = 0; i < kvh; ++i) {
-        base += k_hstep;
+        hoff += kv_hstep;
+        coff += seq_len * 4;
     }
-    reu_fetch(recs, base + k_cofs, n * 4);
-    mv_reu = base;
+    reu_fetch(recs, reu_kcon[l] + coff, n * 4);
+    mv_reu = reu_kc[l] + hoff;
     mv_stride = hs;
     mv_rows = n;
     mv_wsq = recs;
@@ -416,10 +420,7 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     for (i = 0; i < hs; ++i) {
         att_acc[i] = 0;
     }
-    base = reu_vc[l];
-    for (i = 0; i < kvh; ++i) {
-        base += kv_hstep;
-    }
+    base = reu_vc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
         reu_fetch(kvbuf, base, m * (uint16_t)stride);
@@ -434,20 +435,18 @@ static void attention(uint8_t l, uint16_t pos)
 {
     uint8_t h;
     uint16_t stride;
-    uint32_t voff, koff, coff, kb, c;
+    uint32_t off, coff, c;
 
     stride = (uint16_t)hs * 2;
-    voff = (uint32_t)pos * stride;
-    koff = voff;
-    coff = k_cofs + ((uint32_t)pos << 2);
-    kb = reu_kc[l];
+    off = (uint32_t)pos * stride;
+    coff = (uint32_t)pos << 2;
     for (h = 0; h < n_kv; ++h) {
         c = matvec_krow(model_k + h * hs, hs);
-        reu_stash(mv_krow, kb + koff, stride);
-        reu_stash(&c, kb + coff, 4);
-        reu_stash(model_v + h * hs, reu_vc[l] + voff, stride);
-        voff += kv_hstep;
-        kb += k_hstep;
+        reu_stash(mv_krow, reu_kc[l] + off, stride);
+        reu_stash(&c, reu_kcon[l] + coff, 4);
+        reu_stash(model_v + h * hs, reu_vc[l] + off, stride);
+        off += kv_hstep;
+        coff += (uint32_t)seq_len * 4;
     }
     for (h = 0; h < n_heads; ++h) {
         attention_head(l, h, pos);

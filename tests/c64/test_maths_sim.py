@@ -110,7 +110,7 @@ def test_attention_value_sums_and_output_are_exact(tmp_path):
 
 
 def test_attention_scores_by_the_matvec_kernel_are_exact(tmp_path):
-    # keys stored as reu_format.kcache_bytes says (rows L = lo - 128, H = hi, constants C_t),
+    # keys stored as reu_format's KEY_ROWS says (rows L = lo - 128, H = hi, constants C_t),
     # int16 keys over the whole range (-32768 included), int8 q (one 0), head sizes 8 and 16
     import numpy as np
 
