@@ -7,8 +7,8 @@
 ; and Y = w_j indexes it. Low bytes of squares repeat every 256, so negative weights (Y >= 128)
 ; read the same table; the high pass branches on the weight's sign to a base 256 lower.
 ; Carries: A keeps the sum's low byte, X counts carries, and each carry (left set) adds 1 to
-; the next add, so sum = A + 255 X + C. Sum x^2 comes from matvec_patch, sum w^2 per row from
-; a table model_init fills once with matvec_wsq (x = 0). Rows are DMA'd one by one from the
+; the next add, so sum = A + 255 X + C. Sum x^2 comes from matvec_patch (its negation is the
+; passes' start value), sum w^2 per row from a table model_init fills once with matvec_wsq (x = 0). Rows are DMA'd one by one from the
 ; REU into wrow (a group of n < 64 columns sits at wrow + 64 - n and enters at column 64 - n).
 ;
 ; C prototypes (maths.h):
@@ -28,21 +28,22 @@
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1, ptr2
 ;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
 ;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
-;                 keeps fst0-fst2 (HIBSS) = the products m * S of the last S between calls
+;                 keeps fst0-fst2 (HIBSS) = the products m * S of the last S between calls;
+;                 patches immediates in its own and dot_row's code (sS, -sum x^2, shift entry)
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
 ;   matvec_kdots  in: mv_reu (L_0), mv_stride (= n), mv_rows, mv_wsq (-> u32 C_t), mv_kq, mv_out,
 ;                 patched q   out: mv_out[0..rows)   clobbers: as matvec_run
-;                 With k = 256 hi + lo + 128 per column, L = lo - 128, H = hi (int8 rows), v = the
-;                 rows' sums of squares, C_t = sum L^2 + 256 sum H^2 and kq = 256 sum q - 257 sum q^2:
-;                 vL + 256 vH - C_t + kq = 2 k.q (an even s32), so out[t] = k_t.q.
+;                 With k = 256 hi + lo + 128 per column, L = lo - 128, H = hi (int8 rows), v' = the
+;                 rows' sums of squares less sum q^2, C_t = sum L^2 + 256 sum H^2 and kq = 256 sum q:
+;                 vL' + 256 vH' - C_t + kq = 2 k.q (an even s32), so out[t] = k_t.q.
 ;   matvec_krow   in: n A (1..16), k on the C stack (popped)   out: mv_krow[0..2n), A/X/sreg = C
 ;                 clobbers: A X Y, ptr1, ptr2, tmp1-tmp4 (squares from sq2: dot_init first)
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
 ; Coupling: DMA straight through the REU's registers (reu.inc); the multiply tables of mul.s
-; (mul_init first; rescale_tail rounds and shifts). Cycles: about 26 per multiply-add, plus
-; about 500 per row (DMA, sums, F = mulhi16(M, S) from the fst tables of m * S, built once
-; per new S, about 9,000 cycles; |x.w| * F by quarter squares, shift).
+; (mul_init first; rescale_tail rounds and shifts for shifts outside 17..24). Cycles: about 26
+; per multiply-add, plus about 780 per row (DMA, sums, F = mulhi16(M, S) from the fst tables of
+; m * S, built once per new S, about 9,000 cycles; |x.w| * F by quarter squares, shift).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp4
         .include "reu.inc"              ; REU registers
@@ -66,7 +67,6 @@ reucur: .res    3                       ; REU address of row r
 rowcnt: .res    2                       ; rows left
 v0:     .res    3                       ; sum of squares / 2S (24-bit)
 lx:     .res    1                       ; carry count of a pass
-h0:     .res    2                       ; high pass sum
 sp1:    .res    2                       ; -> sqlo + S hi  (mp1-mp4 hold S lo)
 sp2:    .res    2                       ; -> sqhi + S hi
 sp3:    .res    2                       ; -> nsqlo + ~S hi
@@ -90,6 +90,7 @@ fst1:   .res    256                     ; byte 1 of m * S, m = 0..255 (S = fs_s)
 fst2:   .res    256                     ; byte 2 of m * S
 fst0:   .res    128                     ; byte 0 of m * S, m = 128..255
         .segment "BSS"
+kl:     .res    3                       ; matvec_kdots: vL' of the position
 fs_s:   .res    2                       ; the S of the fst tables
 fs_ok:  .res    1                       ; nonzero: fst tables hold fs_s (0 at start)
 wrow:   .res    COLS                    ; the row being multiplied
@@ -98,7 +99,6 @@ hi_vec: .res    2                       ; entry of the high pass
 xsq:    .res    3                       ; sum xq^2 of the patched vector
 ncols:  .res    1                       ; n of the patched vector
 dmadst: .res    2                       ; wrow + 64 - n
-sval:   .res    3                       ; x.w of the row
 _mv_out:        .res 2
 _mv_reu:        .res 4
 _mv_stride:     .res 2
@@ -290,6 +290,16 @@ rows_begin:
         sta     wsqp                    ;
         lda     _mv_wsq+1               ;
         sta     wsqp+1                  ;
+        sec                             ; K = -sum x^2 (24-bit) into dot_row's start
+        lda     #0                      ; values: the passes add it for free
+        sbc     xsq                     ;
+        sta     dr_k0+1                 ;
+        lda     #0                      ;
+        sbc     xsq+1                   ;
+        sta     dr_k1+1                 ;
+        lda     #0                      ;
+        sbc     xsq+2                   ;
+        sta     dr_k2+1                 ;
         lda     #0                      ; REU: no interrupts, both addresses
         sta     REU_IRQMASK             ; count up; C64 address and length set once
         sta     REU_CONTROL             ; (dot_row's fetches autoload them back)
@@ -302,7 +312,10 @@ rows_begin:
         sta     REU_C64ADDR+1           ;
         rts                             ;
 
-; dot_row: DMA row r (REU address only: rows_begin set the rest), run both passes: v0..v0+2 = sum (x_j + w_j)^2; advance reucur
+; dot_row: DMA row r (REU address only: rows_begin set the rest), run both passes, advance
+;   reucur: v0..v0+2 = sum (x_j + w_j)^2 + K (mod 2^24), K = -sum x^2 (rows_begin). Each pass
+;   starts with A = its byte of K and C = 1, so its sum + K byte = A + 255 X + C - 1, which
+;   two subtractions give: lo byte A - X - 1 + C (borrow B), hi byte X - B.
 dot_row:
         lda     reucur                  ; REU -> wrow + 64 - n
         sta     REU_REUADDR             ;
@@ -325,42 +338,32 @@ dot_row:
         sta     reucur+1                ;
         bcc     :+                      ;
         inc     reucur+2                ;
-:       lda     #0                      ; low pass
-        tax                             ;
-        clc                             ;
+:       ldx     #0                      ; low pass
+        sec                             ;
+dr_k0:  lda     #0                      ; (K byte 0, patched)
         jmp     (lo_vec)                ;
-lo_end: stx     lx                      ; sum = A + C + 255 X
-        adc     #0                      ;
+lo_end: stx     lx                      ; L = K0 + sum of low bytes (16-bit)
+        sbc     lx                      ;
         sta     v0                      ;
-        lda     lx                      ;
-        adc     #0                      ;
+        txa                             ;
+        sbc     #0                      ;
         sta     v0+1                    ;
-        lda     v0                      ;
+        ldx     #0                      ; high pass
         sec                             ;
-        sbc     lx                      ;
-        sta     v0                      ;
-        bcs     :+                      ;
-        dec     v0+1                    ;
-:       lda     #0                      ; high pass
-        tax                             ;
-        clc                             ;
+dr_k1:  lda     #0                      ; (K byte 1, patched)
         jmp     (hi_vec)                ;
-hi_end: stx     lx                      ;
-        adc     #0                      ;
-        sta     h0                      ;
-        lda     lx                      ;
-        adc     #0                      ;
-        sta     h0+1                    ;
-        lda     h0                      ;
-        sec                             ;
+hi_end: stx     lx                      ; H = K1 + sum of high bytes (16-bit)
         sbc     lx                      ;
-        bcs     :+                      ;
-        dec     h0+1                    ;
-:       clc                             ; v += 256 * h
+        tay                             ;
+        txa                             ;
+        sbc     #0                      ;
+        tax                             ;
+        tya                             ; v = L + 256 H + 65536 K2
+        clc                             ;
         adc     v0+1                    ;
         sta     v0+1                    ;
-        lda     h0+1                    ;
-        adc     #0                      ;
+        txa                             ;
+dr_k2:  adc     #0                      ; (K byte 2, patched)
         sta     v0+2                    ;
         rts                             ;
 
@@ -379,7 +382,7 @@ hi_end: stx     lx                      ;
 .endmacro
 
 ; ----------------------------------------------------------------------------
-; matvec_wsq
+; matvec_wsq (after matvec_patch of a zero vector: K = 0)
 
 _matvec_wsq:
         jsr     rows_begin              ;
@@ -401,8 +404,9 @@ _matvec_wsq:
 @done:  rts                             ;
 
 ; ----------------------------------------------------------------------------
-; matvec_kdots: per t, sval = vL (dot_row of L_t), v0 = vH (of H_t), then ra0-ra3 =
-; sval + 256 v0 + kq - C_t (wsqp -> C_t) and out[t] = ra0-ra3 >> 1
+; matvec_kdots: per t, kl = vL' (dot_row of L_t), v0 = vH' (of H_t), both sum (q + row)^2 -
+; sum q^2 (signed 24-bit, |v'| < 2^20); ra0-ra3 = kl + 256 v0 + kq - C_t (wsqp -> C_t) and
+; out[t] = ra0-ra3 >> 1
 
 _matvec_kdots:
         jsr     rows_begin              ;
@@ -414,28 +418,32 @@ _matvec_kdots:
         ora     rowcnt+1                ;
         bne     :+                      ;
         rts                             ;
-:       jsr     dot_row                 ; vL
+:       jsr     dot_row                 ; vL'
         lda     v0                      ;
-        sta     sval                    ;
+        sta     kl                      ;
         lda     v0+1                    ;
-        sta     sval+1                  ;
+        sta     kl+1                    ;
         lda     v0+2                    ;
-        sta     sval+2                  ;
-        jsr     dot_row                 ; vH
-        clc                             ; vL + 256 vH + kq
-        lda     sval                    ;
+        sta     kl+2                    ;
+        jsr     dot_row                 ; vH'
+        ldx     #0                      ; X = vL''s sign extension
+        lda     kl+2                    ;
+        bpl     :+                      ;
+        dex                             ;
+:       clc                             ; vL' + kq
+        lda     kl                      ;
         adc     _mv_kq                  ;
         sta     ra0                     ;
-        lda     sval+1                  ;
+        lda     kl+1                    ;
         adc     _mv_kq+1                ;
         sta     ra0+1                   ;
-        lda     sval+2                  ;
+        lda     kl+2                    ;
         adc     _mv_kq+2                ;
         sta     ra0+2                   ;
-        lda     #0                      ;
+        txa                             ;
         adc     _mv_kq+3                ;
         sta     ra0+3                   ;
-        clc                             ;
+        clc                             ; + 256 vH' (its sign extension is past bit 31)
         lda     ra0+1                   ;
         adc     v0                      ;
         sta     ra0+1                   ;
@@ -579,96 +587,6 @@ _matvec_krow:
         lda     tmp2                    ;
         rts                             ;
 
-; ----------------------------------------------------------------------------
-; matvec_run
-
-_matvec_run:
-        jsr     rows_begin              ;
-        jsr     scale_begin             ;
-        lda     _mv_out                 ;
-        sta     outp                    ;
-        lda     _mv_out+1               ;
-        sta     outp+1                  ;
-        lda     _mv_rec                 ;
-        sta     recp                    ;
-        lda     _mv_rec+1               ;
-        sta     recp+1                  ;
-@row:   lda     rowcnt                  ;
-        ora     rowcnt+1                ;
-        bne     :+                      ;
-        rts                             ;
-:       jsr     dot_row                 ; v = sum (x+w)^2
-        ldy     #0                      ; 2S = v - sum x^2 - sum w^2 (24-bit)
-        sec                             ;
-        lda     v0                      ;
-        sbc     xsq                     ;
-        sta     v0                      ;
-        lda     v0+1                    ;
-        sbc     xsq+1                   ;
-        sta     v0+1                    ;
-        lda     v0+2                    ;
-        sbc     xsq+2                   ;
-        sta     v0+2                    ;
-        sec                             ;
-        lda     v0                      ;
-        sbc     (wsqp),y                ;
-        sta     v0                      ;
-        iny                             ;
-        lda     v0+1                    ;
-        sbc     (wsqp),y                ;
-        sta     v0+1                    ;
-        iny                             ;
-        lda     v0+2                    ;
-        sbc     (wsqp),y                ;
-        cmp     #$80                    ; S = 2S >> 1 (arithmetic)
-        ror                             ;
-        sta     sval+2                  ;
-        ror     v0+1                    ;
-        ror     v0                      ;
-        lda     v0                      ;
-        sta     sval                    ;
-        lda     v0+1                    ;
-        sta     sval+1                  ;
-        jsr     rowscale                ; ra0-ra3 = the rescaled row
-        ldy     #0                      ; out[r] = or += y
-        lda     _mv_add                 ;
-        bne     @add                    ;
-        lda     ra0                     ;
-        sta     (outp),y                ;
-        iny                             ;
-        lda     ra0+1                   ;
-        sta     (outp),y                ;
-        iny                             ;
-        lda     ra0+2                   ;
-        sta     (outp),y                ;
-        iny                             ;
-        lda     ra0+3                   ;
-        sta     (outp),y                ;
-        jmp     @next                   ;
-@add:   clc                             ;
-        ldx     #4                      ;
-@ad:    lda     ra0,y                   ;
-        adc     (outp),y                ;
-        sta     (outp),y                ;
-        iny                             ;
-        dex                             ;
-        bne     @ad                     ;
-@next:  clc                             ; out += 4
-        lda     outp                    ;
-        adc     #4                      ;
-        sta     outp                    ;
-        bcc     :+                      ;
-        inc     outp+1                  ;
-:       clc                             ; rec += stride
-        lda     recp                    ;
-        adc     _mv_rec_stride          ;
-        sta     recp                    ;
-        bcc     :+                      ;
-        inc     recp+1                  ;
-:       NEXT_ROW                        ;
-        jmp     @row                    ;
-
-; ----------------------------------------------------------------------------
 ; scale_begin: multiplicand pointers for S lo (mp1-mp4) and S hi (sp1-sp4); the table pages of
 ; all four pointer sets are mul_init's (copied from mp1-mp4)
 
@@ -779,35 +697,43 @@ fs_build:
 :
 .endmacro
 
-; rowscale: ra0-ra3 = rescale(sval, mulhi16(M, S), e + sS - 16) for the record at recp
-;   F = (M*S + 2^15) >> 16 from four products (Y = M's bytes against the S pointer sets),
-;   then |sval| * F from six (Y = |sval|'s bytes against the F pointer sets) into mr0-mr5,
-;   and mul.s's rescale_tail rounds and shifts.
-rowscale:
-        ldy     #1                      ; M hi
-        lda     (recp),y                ;
-        bpl     @slow                   ; M < 2^15 (0, or not from the exporter): products
+; ROWP k: mr[k..k+2] += Y * F (k = 1, 2: the byte of |S| in Y); mr[k+2] is written, not added
+;   (the partial sum so far is below 2^(8k+16)); no carry leaves mr[k+2]
+.macro  ROWP    k
+        sec                             ; Y * F hi at byte k+1
+        lda     (up1),y                 ;
+        sbc     (up3),y                 ;
         tax                             ;
-        dey                             ; M lo
-        lda     (recp),y                ;
-        tay                             ;
-        lda     fst1,y                  ; M * S = T[lo] + 256 T[hi], T[m] = m * S:
-        clc                             ; byte 1 = T1[lo] + T0[hi]
-        adc     fst0-128,x              ;
-        sta     tmp1                    ;
-        lda     fst2,y                  ; byte 2 = T2[lo] + T1[hi] + carry
-        adc     fst1,x                  ;
-        tay                             ;
-        lda     fst2,x                  ; byte 3 = T2[hi] + carry
-        adc     #0                      ;
-        tax                             ;
-        asl     tmp1                    ; F = bytes 3:2 + bit 15
-        tya                             ;
-        adc     #0                      ;
+        lda     (up2),y                 ;
+        sbc     (up4),y                 ;
+        sta     mr0+k+2                 ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+k+1                 ;
+        sta     mr0+k+1                 ;
         bcc     :+                      ;
-        inx                             ; carry into F hi
-:       jmp     @setf                   ;
-@slow:  lda     #0                      ; clear mr2-mr5 (mr1 is stored below)
+        inc     mr0+k+2                 ;
+:       sec                             ; Y * F lo at byte k
+        lda     (tp1),y                 ;
+        sbc     (tp3),y                 ;
+        tax                             ;
+        lda     (tp2),y                 ;
+        sbc     (tp4),y                 ;
+        tay                             ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+k                   ;
+        sta     mr0+k                   ;
+        tya                             ;
+        adc     mr0+k+1                 ;
+        sta     mr0+k+1                 ;
+        bcc     :+                      ;
+        inc     mr0+k+2                 ;
+:
+.endmacro
+
+; f_slow: A = F lo, X = F hi: F = mulhi16(M, S) from four products (M < 2^15), M at recp
+f_slow: lda     #0                      ; clear mr2-mr5 (mr1 is stored below)
         sta     mr0+2                   ;
         sta     mr0+3                   ;
         sta     mr0+4                   ;
@@ -831,8 +757,91 @@ rowscale:
         lda     mr0+2                   ;
         adc     #0                      ;
         ldx     mr0+3                   ;
-        bcc     @setf                   ;
+        bcc     :+                      ;
         inx                             ;
+:       rts                             ;
+
+; ----------------------------------------------------------------------------
+; matvec_run: per row, after dot_row: S = (v - sum w^2) / 2 (x.w, |S| < 2^20), F =
+;   mulhi16(M, S) (fst tables, or four products for M < 2^15), P = |S| * F (u48, mr0-mr5) by
+;   quarter squares (Y = |S|'s bytes against the F pointer sets), y = rescale(S, F, sh),
+;   sh = e + sS - 16. Shifts 17..24 (all the model's but 16): y = (P >> 16 + 2^(k-1)) >> k,
+;   k = sh - 16, the last bit shifted out is the rounding; for S < 0 that needs P's low 16 bits
+;   nonzero (then P - 1 has P's upper bits). Otherwise mul.s's rescale_tail.
+
+_matvec_run:
+        jsr     rows_begin              ;
+        jsr     scale_begin             ;
+        lda     _mv_ss                  ; sh - 17 = e + (sS - 33)
+        sec                             ;
+        sbc     #33                     ;
+        sta     @ss+1                   ;
+        lda     _mv_out                 ;
+        sta     outp                    ;
+        lda     _mv_out+1               ;
+        sta     outp+1                  ;
+        lda     _mv_rec                 ;
+        sta     recp                    ;
+        lda     _mv_rec+1               ;
+        sta     recp+1                  ;
+@row:   lda     rowcnt                  ;
+        ora     rowcnt+1                ;
+        bne     :+                      ;
+        rts                             ;
+:       jsr     dot_row                 ; v = sum (x+w)^2 - sum x^2
+        ldy     #0                      ; 2S = v - sum w^2 (24-bit)
+        sec                             ;
+        lda     v0                      ;
+        sbc     (wsqp),y                ;
+        sta     ab                      ;
+        iny                             ;
+        lda     v0+1                    ;
+        sbc     (wsqp),y                ;
+        sta     ab+1                    ;
+        iny                             ;
+        lda     v0+2                    ;
+        sbc     (wsqp),y                ;
+        sta     rneg                    ; rneg = sign
+        bpl     @half                   ;
+        tax                             ; |2S| = -2S
+        sec                             ;
+        lda     #0                      ;
+        sbc     ab                      ;
+        sta     ab                      ;
+        lda     #0                      ;
+        sbc     ab+1                    ;
+        sta     ab+1                    ;
+        txa                             ;
+        eor     #$FF                    ;
+        adc     #0                      ;
+@half:  lsr                             ; |S| = |2S| / 2 (2S is even)
+        sta     ab+2                    ;
+        ror     ab+1                    ;
+        ror     ab                      ;
+        ldy     #1                      ; F: M hi
+        lda     (recp),y                ;
+        bmi     @fst                    ;
+        jsr     f_slow                  ; M < 2^15 (0, or not from the exporter): products
+        jmp     @setf                   ;
+@fst:   tax                             ;
+        dey                             ; M lo
+        lda     (recp),y                ;
+        tay                             ;
+        lda     fst1,y                  ; M * S = T[lo] + 256 T[hi], T[m] = m * S:
+        clc                             ; byte 1 = T1[lo] + T0[hi]
+        adc     fst0-128,x              ;
+        sta     tmp1                    ;
+        lda     fst2,y                  ; byte 2 = T2[lo] + T1[hi] + carry
+        adc     fst1,x                  ;
+        tay                             ;
+        lda     fst2,x                  ; byte 3 = T2[hi] + carry
+        adc     #0                      ;
+        tax                             ;
+        asl     tmp1                    ; F = bytes 3:2 + bit 15
+        tya                             ;
+        adc     #0                      ;
+        bcc     @setf                   ;
+        inx                             ; carry into F hi
 @setf:  sta     tp1                     ; F lo (A) -> tp
         sta     tp2                     ;
         eor     #$FF                    ;
@@ -844,56 +853,127 @@ rowscale:
         eor     #$FF                    ;
         sta     up3                     ;
         sta     up4                     ;
-        lda     sval+2                  ; |sval|, rneg = sign
-        sta     rneg                    ;
-        bpl     @pos                    ;
-        sec                             ;
-        lda     #0                      ;
-        sbc     sval                    ;
-        sta     ab                      ;
-        lda     #0                      ;
-        sbc     sval+1                  ;
-        sta     ab+1                    ;
-        lda     #0                      ;
-        sbc     sval+2                  ;
-        sta     ab+2                    ;
-        jmp     @mul                    ;
-@pos:   sta     ab+2                    ;
-        lda     sval                    ;
-        sta     ab                      ;
-        lda     sval+1                  ;
-        sta     ab+1                    ;
-@mul:   ldy     ab                      ; byte 0 of |sval|
-        PROD    tp1, tp2, tp3, tp4      ;
-        stx     mr0                     ; mr0-mr1 = the first product, mr2-mr5 = 0
+        ldy     ab                      ; P = |S| * F: byte 0 of |S|
+        sec                             ; * F hi at byte 1
+        lda     (up1),y                 ;
+        sbc     (up3),y                 ;
         sta     mr0+1                   ;
-        lda     #0                      ;
+        lda     (up2),y                 ;
+        sbc     (up4),y                 ;
         sta     mr0+2                   ;
-        sta     mr0+3                   ;
-        sta     mr0+4                   ;
-        sta     mr0+5                   ;
-        PROD    up1, up2, up3, up4      ;
-        ACC     1                       ;
-        ldy     ab+1                    ; byte 1 (0: nothing to add)
-        beq     @b2                     ;
-        PROD    tp1, tp2, tp3, tp4      ;
-        ACC     1                       ;
-        PROD    up1, up2, up3, up4      ;
-        ACC     2                       ;
+        sec                             ; * F lo at byte 0
+        lda     (tp1),y                 ;
+        sbc     (tp3),y                 ;
+        sta     mr0                     ;
+        lda     (tp2),y                 ;
+        sbc     (tp4),y                 ;
+        clc                             ;
+        adc     mr0+1                   ;
+        sta     mr0+1                   ;
+        bcc     :+                      ;
+        inc     mr0+2                   ; (no carry out: 255 * 255 < $FF00)
+:       ldy     ab+1                    ; byte 1 (0: nothing to add)
+        bne     @p1                     ;
+        sty     mr0+3                   ;
+        beq     @b2                     ; (always)
+@p1:    ROWP    1                       ;
 @b2:    ldy     ab+2                    ; byte 2 (0 for |x.w| < 2^16)
-        beq     @sh                     ;
-        PROD    tp1, tp2, tp3, tp4      ;
-        ACC     2                       ;
-        PROD    up1, up2, up3, up4      ;
-        ACC     3                       ;
-@sh:    ldy     #2                      ; sh = e + sS - 16
+        bne     @p2                     ;
+        sty     mr0+4                   ;
+        beq     @sh                     ; (always)
+@p2:    ROWP    2                       ;
+@sh:    ldy     #2                      ; sh - 17 = e + sS - 33
         lda     (recp),y                ;
         clc                             ;
-        adc     _mv_ss                  ;
-        sec                             ;
-        sbc     #16                     ;
+@ss:    adc     #0                      ; (sS - 33, patched)
+        cmp     #8                      ;
+        bcs     @gen                    ; sh outside 17..24
+        bit     rneg                    ;
+        bpl     @fast                   ;
+        ldx     mr0                     ; S < 0: P's low 16 bits must not be 0
+        bne     @fast                   ;
+        ldx     mr0+1                   ;
+        bne     @fast                   ;
+        sec                             ; (C = 1 for the adc below)
+@gen:   adc     #16                     ; sh (C = 1)
         sta     rsh                     ;
-        jmp     rescale_tail            ;
+        lda     #0                      ;
+        sta     mr0+5                   ;
+        jsr     rescale_tail            ; ra0-ra3 = y
+        jmp     @out                    ;
+@fast:  tax                             ; k - 1
+        ldy     shent,x                 ; enter the shifts after 8 - k of them
+        sty     @br+1                   ;
+        lda     mr0+2                   ; A = mr2
+        clv                             ;
+@br:    bvc     @ch                     ; (offset patched; V = 0 always)
+@ch:    .repeat 8                       ; mr4:mr3:A >>= 1 (12 cycles each)
+        lsr     mr0+4                   ;
+        ror     mr0+3                   ;
+        ror                             ;
+        .endrepeat
+        adc     #0                      ; + the last bit out (round half up)
+        sta     ra0                     ;
+        lda     mr0+3                   ;
+        adc     #0                      ;
+        sta     ra0+1                   ;
+        lda     mr0+4                   ;
+        adc     #0                      ;
+        sta     ra0+2                   ;
+        lda     #0                      ;
+        sta     ra0+3                   ;
+        bit     rneg                    ; S < 0: y = -y
+        bpl     @out                    ;
+        sec                             ;
+        lda     #0                      ;
+        sbc     ra0                     ;
+        sta     ra0                     ;
+        lda     #0                      ;
+        sbc     ra0+1                   ;
+        sta     ra0+1                   ;
+        lda     #0                      ;
+        sbc     ra0+2                   ;
+        sta     ra0+2                   ;
+        lda     #0                      ;
+        sbc     #0                      ;
+        sta     ra0+3                   ;
+@out:   ldy     #0                      ; out[r] = or += y
+        lda     _mv_add                 ;
+        bne     @add                    ;
+        lda     ra0                     ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     ra0+1                   ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     ra0+2                   ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     ra0+3                   ;
+        sta     (outp),y                ;
+        jmp     @next                   ;
+@add:   clc                             ;
+        ldx     #4                      ;
+@ad:    lda     ra0,y                   ;
+        adc     (outp),y                ;
+        sta     (outp),y                ;
+        iny                             ;
+        dex                             ;
+        bne     @ad                     ;
+@next:  clc                             ; out += 4
+        lda     outp                    ;
+        adc     #4                      ;
+        sta     outp                    ;
+        bcc     :+                      ;
+        inc     outp+1                  ;
+:       clc                             ; rec += stride
+        lda     recp                    ;
+        adc     _mv_rec_stride          ;
+        sta     recp                    ;
+        bcc     :+                      ;
+        inc     recp+1                  ;
+:       NEXT_ROW                        ;
+        jmp     @row                    ;
 
 ; ----------------------------------------------------------------------------
 ; the unrolled kernel: column j's operands are patched by matvec_patch
@@ -923,6 +1003,7 @@ next:
         jmp     hi_end                  ;
 
         .segment "RODATA"
+shent:  .byte   35, 30, 25, 20, 15, 10, 5, 0 ; matvec_run: bytes of shifts to skip, k = 1..8
 lo_at:  .repeat COLS+1, J               ; address of column J's code, low bytes then high
         .byte   <(lo_col + 9 * J)
         .endrepeat

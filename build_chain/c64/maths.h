@@ -80,7 +80,7 @@ void matvec_wsq(void);
 /* Attention scores out[t] = k_t.q for t < mv_rows, q the patched int8 vector (n = hs), each
  * key k_t stored as reu_format's KEY_ROWS says: rows L_t = lo - 128, H_t = hi (int8, n each,
  * back to back from mv_reu, mv_stride = n) and C_t = sum L^2 + 256 sum H^2 (u32, mv_wsq[4 t]);
- * mv_kq = 256 sum q - 257 sum q^2. */
+ * mv_kq = 256 sum q. */
 extern int32_t mv_kq;
 void matvec_kdots(void);
 

@@ -375,14 +375,14 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     int16_t sq;
     uint16_t n, t, m;
     uint16_t coff;
-    uint32_t base, hoff, stride, total, norm, xsq;
+    uint32_t base, hoff, stride, total, norm;
 
     kvh = h / kv_mul;
     n = pos + 1;
     chunk = (uint8_t)(KVBUF_BYTES / 2 / hs);
     stride = (uint32_t)hs * 2;
     k = quant(model_q + h * hs, att_qq, hs);
-    xsq = matvec_patch(att_qq, hs);        /* scores: s_t = k_t.q by the matvec kernel */
+    matvec_patch(att_qq, hs);              /* scores: s_t = k_t.q by the matvec kernel */
     sq = 0;
     for (i = 0; i < hs; ++i) {
         sq += att_qq[i];
@@ -399,7 +399,7 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     mv_rows = n;
     mv_wsq = recs;
     mv_out = work.s;
-    mv_kq = ((int32_t)sq << 8) - 257 * (int32_t)xsq;
+    mv_kq = (int32_t)sq << 8;
     matvec_kdots();
     att_f = mulhi16(att_m, quant_s);
     att_sh = (uint8_t)(att_e + k - 16);

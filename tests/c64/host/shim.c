@@ -153,13 +153,17 @@ uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n)
 }
 
 void matvec_kdots(void)
-/* As dot8.s: sums of squares of (q + row) for the rows L_t, H_t, then the constants. */
+/* As dot8.s: sums of squares of (q + row) less sum q^2 for the rows L_t, H_t, then C_t. */
 {
     uint16_t t;
     uint8_t j;
     int8_t w[2 * 64];
+    int64_t xsq = 0;
+    for (j = 0; j < mv_n; ++j) {
+        xsq += mv_x[j] * mv_x[j];
+    }
     for (t = 0; t < mv_rows; ++t) {
-        int64_t vl = 0, vh = 0, c;
+        int64_t vl = -xsq, vh = -xsq, c;
         const uint8_t* cp = mv_wsq + 4u * t;
         reu_fetch(w, mv_reu + (uint32_t)t * 2 * mv_stride, 2 * mv_n);
         for (j = 0; j < mv_n; ++j) {

@@ -32,7 +32,7 @@ int main(void)
     uint8_t round, hs, j;
     int8_t lo, hi;
     int16_t sq;
-    uint32_t xsq, c;
+    uint32_t c;
 
     mul_init();
     dot_init();
@@ -72,13 +72,13 @@ int main(void)
         for (j = 0; j < hs; ++j) {
             sq += q[j];
         }
-        xsq = matvec_patch(q, hs);
+        matvec_patch(q, hs);
         mv_reu = 0;
         mv_stride = hs;
         mv_rows = N;
         mv_wsq = (uint8_t*)cst;
         mv_out = s;
-        mv_kq = ((int32_t)sq << 8) - 257 * (int32_t)xsq;
+        mv_kq = (int32_t)sq << 8;
         matvec_kdots();
         printf("R %u %u", hs, N);
         for (i = 0; i < N * hs; ++i) {

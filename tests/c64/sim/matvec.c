@@ -2,6 +2,9 @@
  * matvec.c - sim65 harness: dot8.s's matvec on pseudo-random int8 rows and vectors (groups of
  * 64, 64 and 44 columns of a 172-wide matrix, stored then accumulated), with random scale
  * records; prints the inputs' seed values and every output for tests/c64/test_maths_sim.py.
+ * Round 2: every shift 1..47 (e = 1..47, sS = 16). Round 3: shifts 17..24 with F = 2^14
+ * (M = S = 2^15) and weights = 0 mod 4, so that every product is 0 mod 2^16: the negative
+ * rows are ties, which round the other way.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -54,9 +57,12 @@ int main(void)
 
     mul_init();
     dot_init();
-    for (extreme = 0; extreme < 2; ++extreme) {
+    for (extreme = 0; extreme < 4; ++extreme) {
         for (i = 0; i < ROWS * COLS; ++i) {
-            fake_reu[i] = (uint8_t)(extreme ? ((rnd() & 1) ? 127 : -127) : small(i / COLS % 4, i % COLS));
+            fake_reu[i] = (uint8_t)(extreme == 1 ? ((rnd() & 1) ? 127 : -127) : small(i / COLS % 4, i % COLS));
+            if (extreme == 3) {
+                fake_reu[i] = (uint8_t)(i8() & ~3);
+            }
             printf("W %d\n", (int8_t)fake_reu[i]);
         }
         for (i = 0; i < ROWS * 3; ++i) {
@@ -69,12 +75,20 @@ int main(void)
                 rec[4 * i] = rec[4 * i + 1] = 0;
             }
             rec[4 * i + 2] = (uint8_t)(17 + rnd() % 16);
+            if (extreme == 2) {                     /* every shift */
+                rec[4 * i + 2] = (uint8_t)(1 + i % 47);
+            }
+            if (extreme == 3) {                     /* shifts 17..24, M = 2^15 */
+                rec[4 * i] = 0;
+                rec[4 * i + 1] = 0x80;
+                rec[4 * i + 2] = (uint8_t)(17 + i % 8);
+            }
             printf("S %u %u\n", rec[4 * i] | (rec[4 * i + 1] << 8), rec[4 * i + 2]);
         }
         for (g = 0; g < 3; ++g) {
             n = g < 2 ? 64 : 44;
             for (j = 0; j < n; ++j) {
-                xq[j] = extreme ? ((rnd() & 1) ? 127 : -127) : i8();
+                xq[j] = extreme == 1 ? ((rnd() & 1) ? 127 : -127) : i8();
                 printf("X %d\n", xq[j]);
             }
             matvec_patch(zeros, n);
@@ -89,6 +103,12 @@ int main(void)
             mv_rec_stride = 12;
             mv_s = (uint16_t)(rnd() | 0x4000);
             mv_ss = (uint8_t)(rnd() % 12);
+            if (extreme >= 2) {
+                mv_ss = 16;
+            }
+            if (extreme == 3) {
+                mv_s = 0x8000;
+            }
             mv_add = g != 0;
             printf("P %u %u\n", mv_s, mv_ss);
             matvec_run();
