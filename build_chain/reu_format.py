@@ -31,7 +31,7 @@ from pathlib import Path
 from build_chain.errors import ExportError
 
 MAGIC = b"G64R"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the fast mode's int8 matrices in offset binary (W8_BIAS)
 HEADER = struct.Struct("<4sHHII8HIHH24x")
 REGION_ENTRY = struct.Struct("<BBHII")
 NO_LAYER = 0xFF
@@ -54,6 +54,7 @@ CONST_ATT_M = 0  # attention: score difference -> exp8 index factor, mantissa ..
 CONST_ATT_E = 1  # ... and shift
 N_CONST = 8
 GROUP = 64  # weights and activations are quantised in row-local groups of at most 64
+W8_BIAS = 128  # the fast mode's int8 matrix weights w (-127..127) are stored as the bytes w + W8_BIAS
 
 # Exact mode (build_chain/twin_exact.py): int16 weights x int16 block-floating-point inputs,
 # every other value int32 in Q.EX_FRAC.
@@ -82,7 +83,7 @@ class Tensor(enum.IntEnum):
     TAB_EXP16 = 9  # (EXP16_LEN,) u16
     TAB_ROPE = 10  # (seq_len, head_size/2, 2) i16 cos, sin Q1.14
     EMB = 11  # (vocab, dim) i16 Q.FRAC_X
-    WQ = 12
+    WQ = 12  # WQ..WCLS: (rows, cols) int8 w, row-major, each stored as the byte w + W8_BIAS (= w ^ 0x80)
     WK = 13
     WV = 14
     WO = 15
@@ -290,7 +291,7 @@ def c_header() -> str:
         "HDR_MAX_TOKEN_LENGTH": 30, "HDR_TABLE_OFFSET": 32, "HDR_N_REGIONS": 36,
         "FRAC_X": FRAC_X, "FRAC_QK": FRAC_QK, "FRAC_V": FRAC_V, "FRAC_H": FRAC_H, "FRAC_LOGIT": FRAC_LOGIT,
         "FRAC_ROPE": FRAC_ROPE, "EXP8_STEP": EXP8_STEP, "EXP16_STEP": EXP16_STEP, "EXP16_LEN": EXP16_LEN,
-        "SILU_STEP": SILU_STEP, "SILU_LEN": SILU_LEN, "GROUP": GROUP,
+        "SILU_STEP": SILU_STEP, "SILU_LEN": SILU_LEN, "GROUP": GROUP, "W8_BIAS": W8_BIAS,
         "CONST_ATT_M": CONST_ATT_M, "CONST_ATT_E": CONST_ATT_E, "N_CONST": N_CONST,
     }
     defs.update({"EX_FRAC": EX_FRAC, "EX_ROPE_FRAC": EX_ROPE_FRAC, "EX_CONST_FRAC": EX_CONST_FRAC,

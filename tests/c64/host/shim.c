@@ -103,14 +103,14 @@ void matvec_run(void)
 {
     uint16_t r;
     uint8_t j;
-    int8_t w[64];
+    uint8_t u[64];
     for (r = 0; r < mv_rows; ++r) {
         const uint8_t* rec = mv_rec + (uint32_t)r * mv_rec_stride;
         int32_t acc = 0, y;
         uint16_t f;
-        reu_fetch(w, mv_reu + (uint32_t)r * mv_stride, mv_n);
+        reu_fetch(u, mv_reu + (uint32_t)r * mv_stride, mv_n);
         for (j = 0; j < mv_n; ++j) {
-            acc += w[j] * mv_x[j];
+            acc += (u[j] - W8_BIAS) * mv_x[j];
         }
         f = mulhi16((uint16_t)(rec[0] | (rec[1] << 8)), mv_s);
         y = rescale(acc, f, (uint8_t)(rec[2] + mv_ss - 16));
@@ -122,12 +122,12 @@ void matvec_wsq(void)
 {
     uint16_t r;
     uint8_t j;
-    int8_t w[64];
+    uint8_t u[64];
     for (r = 0; r < mv_rows; ++r) {
         uint32_t s = 0;
-        reu_fetch(w, mv_reu + (uint32_t)r * mv_stride, mv_n);
+        reu_fetch(u, mv_reu + (uint32_t)r * mv_stride, mv_n);
         for (j = 0; j < mv_n; ++j) {
-            s += (uint32_t)(w[j] * w[j]);
+            s += (uint32_t)((u[j] - W8_BIAS) * (u[j] - W8_BIAS));
         }
         mv_wsq[3 * r] = (uint8_t)s;
         mv_wsq[3 * r + 1] = (uint8_t)(s >> 8);

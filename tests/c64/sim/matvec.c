@@ -2,6 +2,7 @@
  * matvec.c - sim65 harness: dot8.s's matvec on pseudo-random int8 rows and vectors (groups of
  * 64, 64 and 44 columns of a 172-wide matrix, stored then accumulated), with random scale
  * records; prints the inputs' seed values and every output for tests/c64/test_maths_sim.py.
+ * The fake REU holds the weights as the image does, in offset binary (w + 128, reu_format.W8_BIAS).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,13 +52,15 @@ int main(void)
 {
     uint16_t i;
     uint8_t g, n, j, extreme;
+    int8_t w;
 
     mul_init();
     dot_init();
     for (extreme = 0; extreme < 2; ++extreme) {
         for (i = 0; i < ROWS * COLS; ++i) {
-            fake_reu[i] = (uint8_t)(extreme ? ((rnd() & 1) ? 127 : -127) : small(i / COLS % 4, i % COLS));
-            printf("W %d\n", (int8_t)fake_reu[i]);
+            w = extreme ? ((rnd() & 1) ? 127 : -127) : small(i / COLS % 4, i % COLS);
+            fake_reu[i] = (uint8_t)(w + 128);
+            printf("W %d\n", w);
         }
         for (i = 0; i < ROWS * 3; ++i) {
             rec[4 * i] = (uint8_t)rnd();
