@@ -73,8 +73,8 @@ fb:     .res    4                       ; M * S bytes 1..3 (byte 0 is not needed
 ab:     .res    3                       ; |x.w| of the row
 
         .segment "TOPBSS"
-sq2lo:  .res    768                     ; low byte of (m-256)^2, m = 0..767 (0..510 are read)
-sq2hi:  .res    768                     ; high byte of (m-256)^2
+sq2lo:  .res    512                     ; low byte of (m-256)^2, m = 0..511 (0..510 are read)
+sq2hi:  .res    512                     ; high byte of (m-256)^2
         .segment "HIBSS"
 fst1:   .res    256                     ; byte 1 of m * S, m = 0..255 (S = fs_s)
 fst2:   .res    256                     ; byte 2 of m * S
@@ -114,7 +114,7 @@ _dot_init:
         sta     ptr2                    ;
         lda     #>($10000-511)          ;
         sta     ptr2+1                  ;
-        ldx     #0                      ; three pages
+        ldx     #0                      ; two pages
         ldy     #0                      ;
 @loop:  lda     ptr1                    ;
 @st0:   sta     sq2lo,y                 ; (page patched below)
@@ -138,7 +138,7 @@ _dot_init:
         inc     @st0+2                  ; next page
         inc     @st1+2                  ;
         inx                             ;
-        cpx     #3                      ;
+        cpx     #2                      ;
         bne     @loop                   ;
         lda     #>sq2lo                 ; restore the code
         sta     @st0+2                  ;
@@ -224,7 +224,7 @@ _matvec_patch:
         lda     ptr1+1                  ;
         adc     #>HI_LO                 ;
         sta     ptr1+1                  ;
-        lda     tmp4                    ; high pass operand: sq2hi = sq2lo + 768, same low byte
+        lda     tmp4                    ; high pass operand: sq2hi = sq2lo + 512, same low byte
         clc                             ;
         adc     #>(sq2hi-sq2lo)         ;
         sta     (ptr1),y                ;
