@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from build_chain.blocks import Phase
+from build_chain.reu_format import FORMAT_VERSION
 
 REU_KINDS = ("header", "tokenizer", "table", "weights", "kv-cache", "free")
 RAM_KINDS = ("zeropage", "stack", "system", "program", "data", "tables", "buffers", "free")
@@ -60,7 +61,7 @@ class ReuMap:
 
 
 def load_reu_map(path: str | Path) -> ReuMap:
-    """Read reu_map.json (format "gui64-reu", version 1).
+    """Read reu_map.json (format "gui64-reu"; its version is the image's, reu_format.FORMAT_VERSION).
 
     Raises:
         MemoryMapError: unreadable, wrong format, or regions that overlap.
@@ -70,8 +71,9 @@ def load_reu_map(path: str | Path) -> ReuMap:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise MemoryMapError(f"cannot read {path.name} ({exc}): export the model again.") from exc
-    if data.get("format") != "gui64-reu" or data.get("version") != 1:
-        raise MemoryMapError(f"{path.name} is not a gui64 REU map (version 1): export the model again.")
+    if data.get("format") != "gui64-reu" or data.get("version") != FORMAT_VERSION:
+        raise MemoryMapError(f"{path.name} is not a gui64 REU map (version {FORMAT_VERSION}): "
+                             "export the model again.")
     try:
         regions = sorted((Region(str(r["name"]), int(r["offset"]), int(r["length"]), str(r["kind"]),
                                  None if r.get("layer") is None else int(r["layer"]))
