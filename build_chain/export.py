@@ -6,7 +6,8 @@ Quantisation (the integer scheme the twin in build_chain/twin.py and the C64 pro
   (w2's 172-wide rows: 64 + 64 + 44); each group's scale is stored as a 16-bit mantissa M in
   [2^15, 2^16) and a shift e, so that scale * c ~= M * 2^-e, where c folds what the C64 needs:
   sqrt(dim) * 2^FRAC_OUT for inputs that come through an RMSNorm (whose gains are folded into
-  the columns), 2^(FRAC_OUT - FRAC_IN) / 127 for inputs quantised with max/127;
+  the columns), 2^(FRAC_OUT - FRAC_IN) / 127 for inputs quantised with max/127; the weights
+  are stored in offset binary (reu_format.W8_BIAS), the C64 kernel's table index;
 * the input embedding is int16 Q.FRAC_X, the classifier a second int8 copy with the final norm's
   gains folded in; lookup tables (rsqrt, exp, SiLU, RoPE) are computed here once.
 """
@@ -85,6 +86,11 @@ def quantize_rows(w: np.ndarray, factor: float, min_shift: int) -> tuple[np.ndar
         recs[:, g, 1] = m >> 8
         recs[:, g, 2] = e
     return q, recs, max_err
+
+
+def offset_binary(q: np.ndarray) -> bytes:
+    """The bytes of an int8 matrix as the image stores the fast mode's: w + W8_BIAS."""
+    return (q.astype(np.int16) + fmt.W8_BIAS).astype(np.uint8).tobytes()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,12 +185,12 @@ def build_image(ckpt: Checkpoint, vocab: list, scores: np.ndarray) -> tuple[byte
             q, recs, err = quantize_rows(np.asarray(w, np.float64), factor,
                                          17 if tensor in (Tensor.WO, Tensor.W2) else 1)
             max_err = max(max_err, err)
-            blobs.append((tensor, layer, q.tobytes()))
+            blobs.append((tensor, layer, offset_binary(q)))
             blobs.append((fmt.WEIGHTS[tensor], layer, recs.tobytes()))
     wcls = ckpt.wcls.astype(np.float64) * ckpt.rms_final.astype(np.float64)[None, :]
     q, recs, err = quantize_rows(wcls, normed * 2.0 ** fmt.FRAC_LOGIT, 1)
     max_err = max(max_err, err)
-    blobs.append((Tensor.WCLS, None, q.tobytes()))
+    blobs.append((Tensor.WCLS, None, offset_binary(q)))
     blobs.append((Tensor.SCLS, None, recs.tobytes()))
     cache_bytes = cfg.n_kv_heads * cfg.seq_len * cfg.head_size * 2
     for layer in range(cfg.n_layers):

@@ -31,7 +31,7 @@ from pathlib import Path
 from build_chain.errors import ExportError
 
 MAGIC = b"G64R"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 2  # 2: int8 matrices in offset binary (W8_BIAS); fast keys cached as KEY_ROWS
 HEADER = struct.Struct("<4sHHII8HIHH24x")
 REGION_ENTRY = struct.Struct("<BBHII")
 NO_LAYER = 0xFF
@@ -54,6 +54,7 @@ CONST_ATT_M = 0  # attention: score difference -> exp8 index factor, mantissa ..
 CONST_ATT_E = 1  # ... and shift
 N_CONST = 8
 GROUP = 64  # weights and activations are quantised in row-local groups of at most 64
+W8_BIAS = 128  # the fast mode's int8 matrix weights w (-127..127) are stored as the bytes w + W8_BIAS
 
 # Exact mode (build_chain/twin_exact.py): int16 weights x int16 block-floating-point inputs,
 # every other value int32 in Q.EX_FRAC.
@@ -82,7 +83,7 @@ class Tensor(enum.IntEnum):
     TAB_EXP16 = 9  # (EXP16_LEN,) u16
     TAB_ROPE = 10  # (seq_len, head_size/2, 2) i16 cos, sin Q1.14
     EMB = 11  # (vocab, dim) i16 Q.FRAC_X
-    WQ = 12
+    WQ = 12  # WQ..WCLS: (rows, cols) int8 w, row-major, each stored as the byte w + W8_BIAS (= w ^ 0x80)
     WK = 13
     WV = 14
     WO = 15
@@ -98,7 +99,7 @@ class Tensor(enum.IntEnum):
     S3 = 25
     S2 = 26
     SCLS = 27
-    KCACHE = 28  # (n_kv_heads, seq_len, 2, head_size) i8: rows lo - 128, hi of each key (KEY_ROWS)
+    KCACHE = 28  # (n_kv_heads, seq_len, 2, head_size) rows L, H of each key, bytes + W8_BIAS (KEY_ROWS)
     VCACHE = 29  # (n_kv_heads, seq_len, head_size) i16 Q.FRAC_V
     TAB_CONST = 30  # (N_CONST,) u16 model constants: CONST_ATT_M, CONST_ATT_E
     # Exact mode (build_chain/twin_exact.py): its own weights, tables and KV cache.
@@ -127,10 +128,11 @@ class Tensor(enum.IntEnum):
 
 
 # KEY_ROWS: the C64 fast mode caches each key k (Q.FRAC_QK int16, head_size columns) as two int8
-# rows, L = lo - 128 and H = hi (k = 256 hi + lo + 128), so the matvec kernel computes k.q as two
-# int8 dot products; their sums of squares C_t = sum L^2 + 256 sum H^2 (u32, (n_kv_heads, seq_len)
-# per layer) go into the first bytes of the layer's EX_KCACHE, which the fast mode does not use
-# otherwise (a story rewrites its mode's cache from position 0).
+# rows, L = lo - 128 and H = hi (k = 256 hi + lo + 128), stored like the weights as L + W8_BIAS (=
+# lo) and H + W8_BIAS, so the matvec kernel computes k.q as two int8 dot products; their sums of
+# squares C_t = sum L^2 + 256 sum H^2 (u32, (n_kv_heads, seq_len) per layer) go into the first
+# bytes of the layer's EX_KCACHE, which the fast mode does not use otherwise (a story rewrites
+# its mode's cache from position 0).
 
 WEIGHTS = {Tensor.WQ: Tensor.SQ, Tensor.WK: Tensor.SK, Tensor.WV: Tensor.SV, Tensor.WO: Tensor.SO,
            Tensor.W1: Tensor.S1, Tensor.W3: Tensor.S3, Tensor.W2: Tensor.S2, Tensor.WCLS: Tensor.SCLS}
@@ -296,7 +298,7 @@ def c_header() -> str:
         "HDR_MAX_TOKEN_LENGTH": 30, "HDR_TABLE_OFFSET": 32, "HDR_N_REGIONS": 36,
         "FRAC_X": FRAC_X, "FRAC_QK": FRAC_QK, "FRAC_V": FRAC_V, "FRAC_H": FRAC_H, "FRAC_LOGIT": FRAC_LOGIT,
         "FRAC_ROPE": FRAC_ROPE, "EXP8_STEP": EXP8_STEP, "EXP16_STEP": EXP16_STEP, "EXP16_LEN": EXP16_LEN,
-        "SILU_STEP": SILU_STEP, "SILU_LEN": SILU_LEN, "GROUP": GROUP,
+        "SILU_STEP": SILU_STEP, "SILU_LEN": SILU_LEN, "GROUP": GROUP, "W8_BIAS": W8_BIAS,
         "CONST_ATT_M": CONST_ATT_M, "CONST_ATT_E": CONST_ATT_E, "N_CONST": N_CONST,
     }
     defs.update({"EX_FRAC": EX_FRAC, "EX_ROPE_FRAC": EX_ROPE_FRAC, "EX_CONST_FRAC": EX_CONST_FRAC,

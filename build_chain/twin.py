@@ -176,7 +176,7 @@ class Twin:
             Tensor.W1: (self.hidden, self.dim), Tensor.W3: (self.hidden, self.dim),
             Tensor.W2: (self.dim, self.hidden), Tensor.WCLS: (self.vocab, self.dim),
         }[tensor]
-        w = self._arr(tensor, np.int8, layer).reshape(rows, cols)
+        w = (self._arr(tensor, np.uint8, layer) - fmt.W8_BIAS).reshape(rows, cols)  # offset binary
         recs = self._arr(fmt.WEIGHTS[tensor], np.uint8, layer).reshape(rows, -1, 4)
         return Matrix(w, recs[:, :, 0] | (recs[:, :, 1] << 8), recs[:, :, 2])
 

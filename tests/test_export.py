@@ -51,7 +51,9 @@ def test_image_bytes_hold_the_quantised_weights(exported, checkpoint, tokenizer)
     want = np.rint(checkpoint.token_embedding.astype(np.float64) * (1 << fmt.FRAC_X))
     assert np.array_equal(got, want)
     wq = h.region(Tensor.WQ, 2)
-    q = np.frombuffer(data, np.int8, count=wq.length, offset=wq.offset).reshape(64, 64).astype(np.float64)
+    u = np.frombuffer(data, np.uint8, count=wq.length, offset=wq.offset).reshape(64, 64)
+    assert u.min() >= 1  # offset binary w + W8_BIAS, w = -127..127
+    q = u.astype(np.float64) - fmt.W8_BIAS
     sc = h.region(Tensor.SQ, 2)
     recs = np.frombuffer(data, np.uint8, count=sc.length, offset=sc.offset).reshape(64, 1, 4)
     assert np.abs(q).max(axis=1).min() == 127  # max/127: every row reaches full scale

@@ -35,8 +35,8 @@ def test_trace_names_the_first_stage_a_planted_weight_change_reaches(artifacts, 
     twin = Twin(artifacts.reu)
     image = bytearray(artifacts.reu.read_bytes())
     w1 = twin.header.region(fmt.Tensor.W1, 2)
-    row = np.frombuffer(bytes(image[w1.offset:w1.offset + 64]), np.int8)
-    image[w1.offset:w1.offset + 64] = (-row).astype(np.int8).tobytes()  # flip one row of L2.w1
+    row = np.frombuffer(bytes(image[w1.offset:w1.offset + 64]), np.uint8).astype(np.int64) - fmt.W8_BIAS
+    image[w1.offset:w1.offset + 64] = (fmt.W8_BIAS - row).astype(np.uint8).tobytes()  # flip one row of L2.w1
     planted = tmp_path / "planted.reu"
     planted.write_bytes(bytes(image))
     c64 = dataclasses.replace(artifacts, reu=planted)

@@ -2,10 +2,11 @@
 ; dot8.s - int8 matrix rows times an int8 vector, each row rescaled: the forward pass's matmuls
 ;
 ; Per row, x.w = (sum (x+w)^2 - sum x^2 - sum w^2) / 2. The kernel adds the low bytes of
-; (x_j+w_j)^2 in one unrolled pass and the high bytes in a second, from one table of squares;
-; each column's table address is patched to sq2 + 256 + x_j once per input vector (matvec_patch),
-; and Y = w_j indexes it. Low bytes of squares repeat every 256, so negative weights (Y >= 128)
-; read the same table; the high pass branches on the weight's sign to a base 256 lower.
+; (x_j+w_j)^2 in one unrolled pass and the high bytes in a second, from one table of squares
+; sq2[m] = (m-256)^2. The REU holds the weights in offset binary, u = w + 128 (reu_format
+; W8_BIAS; w = -127..127); each column's table address is patched to sq2 + 128 + x_j once per
+; input vector (matvec_patch), and Y = u_j indexes it: sq2[256 + x_j + w_j] for either sign of
+; w, so the two passes are alike (no sign branch).
 ; Carries: A keeps the sum's low byte, X counts carries, and each carry (left set) adds 1 to
 ; the next add, so sum = A + 255 X + C. Sum x^2 comes from matvec_patch (its negation is the
 ; passes' start value), sum w^2 per row from a table model_init fills once with matvec_wsq (x = 0). Rows are DMA'd one by one from the
@@ -25,7 +26,8 @@
 ;   extern uint8_t mv_krow[32];                                        returns C = sum L^2 + 256 sum H^2
 ;
 ; Contract:
-;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1, ptr2
+;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1,
+;                 ptr2, tmp1, tmp3, tmp4
 ;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
 ;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
 ;                 keeps fst0-fst2 (HIBSS) = the products m * S of the last S between calls;
@@ -41,7 +43,7 @@
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
 ; Coupling: DMA straight through the REU's registers (reu.inc); the multiply tables of mul.s
-; (mul_init first; rescale_tail rounds and shifts for shifts outside 17..24). Cycles: about 26
+; (mul_init first; rescale_tail rounds and shifts for shifts outside 17..24). Cycles: about 23
 ; per multiply-add, plus about 780 per row (DMA, sums, F = mulhi16(M, S) from the fst tables of
 ; m * S, built once per new S, about 9,000 cycles; |x.w| * F by quarter squares, shift).
 ;
@@ -83,8 +85,8 @@ fb:     .res    4                       ; M * S bytes 1..3 (byte 0 is not needed
 ab:     .res    3                       ; |x.w| of the row
 
         .segment "TOPBSS"
-sq2lo:  .res    768                     ; low byte of (m-256)^2, m = 0..767
-sq2hi:  .res    768                     ; high byte of (m-256)^2
+sq2lo:  .res    512                     ; low byte of (m-256)^2, m = 0..511 (0..510 are read)
+sq2hi:  .res    512                     ; high byte of (m-256)^2
         .segment "HIBSS"
 fst1:   .res    256                     ; byte 1 of m * S, m = 0..255 (S = fs_s)
 fst2:   .res    256                     ; byte 2 of m * S
@@ -95,7 +97,8 @@ fs_s:   .res    2                       ; the S of the fst tables
 fs_ok:  .res    1                       ; nonzero: fst tables hold fs_s (0 at start)
 wrow:   .res    COLS                    ; the row being multiplied
 lo_vec: .res    2                       ; entry of the low pass (not at $xxFF: jmp ())
-hi_vec: .res    2                       ; entry of the high pass
+hi_vec: .res    2                       ; entry of the high pass (lo_vec + HI_LO; not at $xxFF)
+        .assert <lo_vec <> $FF && <hi_vec <> $FF, error, "dot8.s: a jmp () vector at $xxFF"
 xsq:    .res    3                       ; sum xq^2 of the patched vector
 ncols:  .res    1                       ; n of the patched vector
 dmadst: .res    2                       ; wrow + 64 - n
@@ -125,7 +128,7 @@ _dot_init:
         sta     ptr2                    ;
         lda     #>($10000-511)          ;
         sta     ptr2+1                  ;
-        ldx     #0                      ; three pages
+        ldx     #0                      ; two pages
         ldy     #0                      ;
 @loop:  lda     ptr1                    ;
 @st0:   sta     sq2lo,y                 ; (page patched below)
@@ -149,7 +152,7 @@ _dot_init:
         inc     @st0+2                  ; next page
         inc     @st1+2                  ;
         inx                             ;
-        cpx     #3                      ;
+        cpx     #2                      ;
         bne     @loop                   ;
         lda     #>sq2lo                 ; restore the code
         sta     @st0+2                  ;
@@ -186,11 +189,12 @@ _matvec_patch:
         sta     dmadst+1                ;
         lda     lo_at,x                 ; entry points
         sta     lo_vec                  ;
+        clc                             ;
+        adc     #<HI_LO                 ;
+        sta     hi_vec                  ;
         lda     lo_at+COLS+1,x          ;
         sta     lo_vec+1                ;
-        lda     hi_at,x                 ;
-        sta     hi_vec                  ;
-        lda     hi_at+COLS+1,x          ;
+        adc     #>HI_LO                 ;
         sta     hi_vec+1                ;
         lda     #0                      ; sum x^2
         sta     xsq                     ;
@@ -198,73 +202,55 @@ _matvec_patch:
         sta     xsq+2                   ;
         ldy     #0                      ; j
 @col:   sty     tmp1                    ;
-        stx     tmp2                    ; column c
         lda     (ptr2),y                ; x_j
-        sta     tmp3                    ;
-        tay                             ; x^2 = sq2[256 + x]
-        cmp     #$80                    ;
-        bcs     @neg                    ;
-        lda     sq2lo+256,y             ;
+        eor     #$80                    ; x_j + 128 (0..255)
+        tay                             ;
+        lda     sq2lo+128,y             ; x^2 = sq2[256 + x]
         clc                             ;
         adc     xsq                     ;
         sta     xsq                     ;
-        lda     sq2hi+256,y             ;
-        jmp     @add                    ;
-@neg:   lda     sq2lo,y                 ;
-        clc                             ;
-        adc     xsq                     ;
-        sta     xsq                     ;
-        lda     sq2hi,y                 ;
-@add:   adc     xsq+1                   ;
+        lda     sq2hi+128,y             ;
+        adc     xsq+1                   ;
         sta     xsq+1                   ;
         bcc     :+                      ;
         inc     xsq+2                   ;
-:       lda     lo_at,x                 ; ptr1 -> lo column code
+:       tya                             ; operand = sq2lo + 128 + x (16-bit)
+        clc                             ;
+        adc     #<sq2lo                 ;
+        sta     tmp3                    ;
+        lda     #0                      ;
+        adc     #>sq2lo                 ;
+        sta     tmp4                    ;
+        lda     lo_at,x                 ; ptr1 -> column c's code in the low pass
         sta     ptr1                    ;
         lda     lo_at+COLS+1,x          ;
         sta     ptr1+1                  ;
-        lda     tmp3                    ; operand = sq2lo + 256 + x (16-bit)
-        ldy     #$FF                    ; sign extension of x
-        cmp     #$80                    ;
-        bcs     :+                      ;
-        ldy     #0                      ;
-:       sty     tmp4                    ;
-        clc                             ;
-        adc     #<(sq2lo+256)           ;
         ldy     #4                      ; low pass operand
+        lda     tmp3                    ;
         sta     (ptr1),y                ;
-        pha                             ;
-        lda     tmp4                    ;
-        adc     #>(sq2lo+256)           ;
         iny                             ;
-        sta     (ptr1),y                ;
-        clc                             ; sq2hi = sq2lo + 768: same low byte
-        adc     #3                      ;
-        sta     tmp4                    ;
-        lda     hi_at,x                 ; ptr1 -> hi column code
-        sta     ptr1                    ;
-        lda     hi_at+COLS+1,x          ;
-        sta     ptr1+1                  ;
-        pla                             ;
-        ldy     #6                      ; positive-weight operand: sq2hi + 256 + x
-        sta     (ptr1),y                ;
-        ldy     #14                     ; negative-weight operand: sq2hi + x
-        sta     (ptr1),y                ;
         lda     tmp4                    ;
-        ldy     #7                      ;
         sta     (ptr1),y                ;
-        sec                             ;
-        sbc     #1                      ;
-        ldy     #15                     ;
+        clc                             ; ptr1 -> the same column in the high pass
+        lda     ptr1                    ;
+        adc     #<HI_LO                 ;
+        sta     ptr1                    ;
+        lda     ptr1+1                  ;
+        adc     #>HI_LO                 ;
+        sta     ptr1+1                  ;
+        lda     tmp4                    ; high pass operand: sq2hi = sq2lo + 512, same low byte
+        clc                             ;
+        adc     #>(sq2hi-sq2lo)         ;
         sta     (ptr1),y                ;
-        ldx     tmp2                    ;
-        inx                             ;
+        dey                             ;
+        lda     tmp3                    ;
+        sta     (ptr1),y                ;
+        inx                             ; next column
         ldy     tmp1                    ;
         iny                             ;
         cpy     ncols                   ;
-        beq     :+                      ;
-        jmp     @col                    ;
-:       lda     xsq+2                   ; return sum x^2
+        bne     @col                    ;
+        lda     xsq+2                   ; return sum x^2
         sta     sreg                    ;
         lda     #0                      ;
         sta     sreg+1                  ;
@@ -503,24 +489,18 @@ _matvec_kdots:
         jmp     @row                    ;
 
 ; ----------------------------------------------------------------------------
-; matvec_krow: X = j; A = sum L^2 in tmp2-tmp4, B = sum H^2 in ptr2, ptr2+1, sreg; squares
-; from sq2 (base + 256 for values >= 0); C = A + 256 B
+; matvec_krow: X = j; the rows' bytes are offset binary like the weights (u = L + 128 = lo,
+; u = H + 128 = hi ^ $80), so sq2[128 + u] is the square; A = sum L^2 in tmp2-tmp4, B = sum
+; H^2 in ptr2, ptr2+1, sreg; C = A + 256 B
 
-.macro  SQADD   b0, b1, b2                  ; b0..b2 += (int8 in A)^2
+.macro  SQADD   b0, b1, b2                  ; b0..b2 += (the value of byte u in A)^2
         tay                             ;
-        bmi     :+                      ;
-        lda     sq2lo+256,y             ;
+        lda     sq2lo+128,y             ;
         clc                             ;
         adc     b0                      ;
         sta     b0                      ;
-        lda     sq2hi+256,y             ;
-        jmp     :++                     ;
-:       lda     sq2lo,y                 ;
-        clc                             ;
-        adc     b0                      ;
-        sta     b0                      ;
-        lda     sq2hi,y                 ;
-:       adc     b1                      ;
+        lda     sq2hi+128,y             ;
+        adc     b1                      ;
         sta     b1                      ;
         bcc     :+                      ;
         inc     b2                      ;
@@ -549,7 +529,7 @@ _matvec_krow:
         sta     ptr2+1                  ;
         sta     sreg                    ;
         tax                             ; j
-@el:    txa                             ; H row: mv_krow[n + j] = hi
+@el:    txa                             ; H row: mv_krow[n + j] = hi ^ $80
         asl                             ;
         tay                             ;
         iny                             ;
@@ -559,14 +539,14 @@ _matvec_krow:
         adc     tmp1                    ;
         tax                             ;
         lda     (ptr1),y                ;
+        eor     #$80                    ;
         sta     _mv_krow,x              ;
         SQADD   ptr2, ptr2+1, sreg      ;
-        pla                             ; L row: mv_krow[j] = lo - 128
+        pla                             ; L row: mv_krow[j] = lo
         tax                             ;
         asl                             ;
         tay                             ;
         lda     (ptr1),y                ;
-        eor     #$80                    ;
         sta     _mv_krow,x              ;
         SQADD   tmp2, tmp3, tmp4        ;
         inx                             ;
@@ -587,6 +567,7 @@ _matvec_krow:
         lda     tmp2                    ;
         rts                             ;
 
+; ----------------------------------------------------------------------------
 ; scale_begin: multiplicand pointers for S lo (mp1-mp4) and S hi (sp1-sp4); the table pages of
 ; all four pointer sets are mul_init's (copied from mp1-mp4)
 
@@ -978,29 +959,23 @@ _matvec_run:
 ; ----------------------------------------------------------------------------
 ; the unrolled kernel: column j's operands are patched by matvec_patch
 
-lo_col: .repeat COLS, J
-        ldy     wrow+J                  ; w (index)
-        adc     sq2lo+256,y             ; + low byte of (x_j + w)^2 (operand patched)
+; PASS sq: one pass over table sq, COLS columns of 9 bytes (lo_at), entered at column COLS - n
+; with A = X = C = 0; leaves the sum of the bytes as A + 255 X + C
+.macro  PASS    sq
+        .repeat COLS, J
+        ldy     wrow+J                  ; u = w + 128 (index)
+        adc     sq+128,y                ; + a byte of (x_j + w)^2 (operand patched: sq + 128 + x_j)
         bcc     :+                      ;
         inx                             ; count the carry (C stays set: +1 next add)
 :       .endrepeat
-        jmp     lo_end                  ;
+.endmacro
 
-hi_col: .repeat COLS, J
-        .scope
-        ldy     wrow+J                  ; w (index); N = w < 0
-        bmi     neg                     ;
-        adc     sq2hi+256,y             ; + high byte, w >= 0 (operand patched)
-        bcc     next                    ;
-        inx                             ;
-        bcs     next                    ; (always)
-neg:    adc     sq2hi,y                 ; + high byte, w < 0 (operand patched)
-        bcc     next                    ;
-        inx                             ;
-next:
-        .endscope
-        .endrepeat
+lo_col: PASS    sq2lo                   ; low bytes of the squares
+        jmp     lo_end                  ;
+hi_col: PASS    sq2hi                   ; high bytes
         jmp     hi_end                  ;
+HI_LO   = hi_col - lo_col               ; from a column of the low pass to the same in the high
+        .assert HI_LO = 9 * COLS + 3, error, "dot8.s: a kernel column is not 9 bytes"
 
         .segment "RODATA"
 shent:  .byte   35, 30, 25, 20, 15, 10, 5, 0 ; matvec_run: bytes of shifts to skip, k = 1..8
@@ -1009,10 +984,4 @@ lo_at:  .repeat COLS+1, J               ; address of column J's code, low bytes 
         .endrepeat
         .repeat COLS+1, J
         .byte   >(lo_col + 9 * J)
-        .endrepeat
-hi_at:  .repeat COLS+1, J
-        .byte   <(hi_col + 19 * J)
-        .endrepeat
-        .repeat COLS+1, J
-        .byte   >(hi_col + 19 * J)
         .endrepeat

@@ -57,7 +57,7 @@ extern uint16_t quant_s;
 
 /* Parameters of matvec_run (set them, then call matvec_patch and matvec_run). */
 extern int32_t* mv_out;        /* (rows,) s32 outputs, stored or added to (mv_add) */
-extern uint32_t mv_reu;        /* REU address of the group's first weight (row 0) */
+extern uint32_t mv_reu;        /* REU address of the group's first weight (row 0), w + W8_BIAS */
 extern uint16_t mv_stride;     /* bytes from one row to the next in the REU (cols) */
 extern const uint8_t* mv_rec;  /* this group's scale record of row 0: {M lo, M hi, e, 0} */
 extern uint8_t mv_rec_stride;  /* bytes from one row's record to the next (4 * groups) */

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from build_chain.blocks import ErrorCode, Params, State
-from build_chain.reu_format import Tensor, parse_header
+from build_chain.reu_format import W8_BIAS, Tensor, parse_header
 from build_chain.twin import Twin
 
 from .conftest import run_c64, words
@@ -54,8 +54,8 @@ def test_altered_layer_changes_the_tokens(program, exported, tokenizer, tmp_path
     # the C64 really computes from the REU: flip the sign of layer 2's w1 and it follows the twin
     data = bytearray(exported.reu.read_bytes())
     region = parse_header(bytes(data)).region(Tensor.W1, 2)
-    w = np.frombuffer(data, np.int8, region.length, region.offset)
-    data[region.offset:region.offset + region.length] = (-w).astype(np.int8).tobytes()
+    w = np.frombuffer(data, np.uint8, region.length, region.offset).astype(np.int64) - W8_BIAS
+    data[region.offset:region.offset + region.length] = (W8_BIAS - w).astype(np.uint8).tobytes()
     altered = tmp_path / "altered.reu"
     altered.write_bytes(bytes(data))
     params = Params(prompt="Zoo", steps=8)

@@ -103,14 +103,14 @@ void matvec_run(void)
 {
     uint16_t r;
     uint8_t j;
-    int8_t w[64];
+    uint8_t u[64];
     for (r = 0; r < mv_rows; ++r) {
         const uint8_t* rec = mv_rec + (uint32_t)r * mv_rec_stride;
         int32_t acc = 0, y;
         uint16_t f;
-        reu_fetch(w, mv_reu + (uint32_t)r * mv_stride, mv_n);
+        reu_fetch(u, mv_reu + (uint32_t)r * mv_stride, mv_n);
         for (j = 0; j < mv_n; ++j) {
-            acc += w[j] * mv_x[j];
+            acc += (u[j] - W8_BIAS) * mv_x[j];
         }
         f = mulhi16((uint16_t)(rec[0] | (rec[1] << 8)), mv_s);
         y = rescale(acc, f, (uint8_t)(rec[2] + mv_ss - 16));
@@ -122,12 +122,12 @@ void matvec_wsq(void)
 {
     uint16_t r;
     uint8_t j;
-    int8_t w[64];
+    uint8_t u[64];
     for (r = 0; r < mv_rows; ++r) {
         uint32_t s = 0;
-        reu_fetch(w, mv_reu + (uint32_t)r * mv_stride, mv_n);
+        reu_fetch(u, mv_reu + (uint32_t)r * mv_stride, mv_n);
         for (j = 0; j < mv_n; ++j) {
-            s += (uint32_t)(w[j] * w[j]);
+            s += (uint32_t)((u[j] - W8_BIAS) * (u[j] - W8_BIAS));
         }
         mv_wsq[3 * r] = (uint8_t)s;
         mv_wsq[3 * r + 1] = (uint8_t)(s >> 8);
@@ -145,8 +145,8 @@ uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n)
     uint8_t j;
     for (j = 0; j < n; ++j) {
         int8_t lo = (int8_t)((uint8_t)k[j] ^ 0x80), hi = (int8_t)(k[j] >> 8);
-        mv_krow[j] = (uint8_t)lo;
-        mv_krow[n + j] = (uint8_t)hi;
+        mv_krow[j] = (uint8_t)(lo + W8_BIAS);
+        mv_krow[n + j] = (uint8_t)(hi + W8_BIAS);
         c += (uint32_t)(lo * lo) + ((uint32_t)(hi * hi) << 8);
     }
     return c;
@@ -157,7 +157,7 @@ void matvec_kdots(void)
 {
     uint16_t t;
     uint8_t j;
-    int8_t w[2 * 64];
+    uint8_t u[2 * 64];
     int64_t xsq = 0;
     for (j = 0; j < mv_n; ++j) {
         xsq += mv_x[j] * mv_x[j];
@@ -165,10 +165,11 @@ void matvec_kdots(void)
     for (t = 0; t < mv_rows; ++t) {
         int64_t vl = -xsq, vh = -xsq, c;
         const uint8_t* cp = mv_wsq + 4u * t;
-        reu_fetch(w, mv_reu + (uint32_t)t * 2 * mv_stride, 2 * mv_n);
+        reu_fetch(u, mv_reu + (uint32_t)t * 2 * mv_stride, 2 * mv_n);
         for (j = 0; j < mv_n; ++j) {
-            vl += (mv_x[j] + w[j]) * (mv_x[j] + w[j]);
-            vh += (mv_x[j] + w[mv_n + j]) * (mv_x[j] + w[mv_n + j]);
+            int l = u[j] - W8_BIAS, h = u[mv_n + j] - W8_BIAS;
+            vl += (mv_x[j] + l) * (mv_x[j] + l);
+            vh += (mv_x[j] + h) * (mv_x[j] + h);
         }
         c = (int64_t)((uint32_t)cp[0] | (uint32_t)cp[1] << 8 | (uint32_t)cp[2] << 16 | (uint32_t)cp[3] << 24);
         mv_out[t] = (int32_t)((vl + 256 * vh - c + mv_kq) / 2);

@@ -1,7 +1,7 @@
 /*
  * kdots.c - sim65 harness: dot8.s's matvec_krow (a key's rows) and matvec_kdots (attention
  * scores by the matvec kernel) on pseudo-random int16 keys (the extremes +-32767 and -32768
- * included) stored as reu_format's KEY_ROWS says, and int8 queries; prints "R hs n keys... q... scores..." for
+ * included) stored as reu_format's KEY_ROWS says (offset binary like the weights), and int8 queries; prints "R hs n keys... q... scores..." for
  * tests/c64/test_maths_sim.py, and "E ..." where matvec_krow differs from the format.
  */
 #include <stdint.h>
@@ -55,7 +55,7 @@ int main(void)
                 hi = (int8_t)(key[t * hs + j] >> 8);
                 fake_reu[t * 2 * hs + j] = mv_krow[j];
                 fake_reu[t * 2 * hs + hs + j] = mv_krow[hs + j];
-                if (mv_krow[j] != (uint8_t)lo || mv_krow[hs + j] != (uint8_t)hi) {
+                if (mv_krow[j] != (uint8_t)(lo + 128) || mv_krow[hs + j] != (uint8_t)(hi + 128)) {
                     printf("E row %u %u\n", t, j);
                 }
                 c += (uint16_t)(lo * lo) + ((uint32_t)(uint16_t)(hi * hi) << 8);

@@ -5,6 +5,7 @@
  * Round 2: every shift 1..47 (e = 1..47, sS = 16). Round 3: shifts 17..24 with F = 2^14
  * (M = S = 2^15) and weights = 0 mod 4, so that every product is 0 mod 2^16: the negative
  * rows are ties, which round the other way.
+ * The fake REU holds the weights as the image does, in offset binary (w + 128, reu_format.W8_BIAS).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -54,16 +55,18 @@ int main(void)
 {
     uint16_t i;
     uint8_t g, n, j, extreme;
+    int8_t w;
 
     mul_init();
     dot_init();
     for (extreme = 0; extreme < 4; ++extreme) {
         for (i = 0; i < ROWS * COLS; ++i) {
-            fake_reu[i] = (uint8_t)(extreme == 1 ? ((rnd() & 1) ? 127 : -127) : small(i / COLS % 4, i % COLS));
+            w = extreme == 1 ? ((rnd() & 1) ? 127 : -127) : small(i / COLS % 4, i % COLS);
             if (extreme == 3) {
-                fake_reu[i] = (uint8_t)(i8() & ~3);
+                w = (int8_t)(i8() & ~3);
             }
-            printf("W %d\n", (int8_t)fake_reu[i]);
+            fake_reu[i] = (uint8_t)(w + 128);
+            printf("W %d\n", w);
         }
         for (i = 0; i < ROWS * 3; ++i) {
             rec[4 * i] = (uint8_t)rnd();
