@@ -1,6 +1,6 @@
 ;
 ; vec.s - elementwise vector steps of the forward pass: saturation of the s32 matrix outputs
-; and the saturating residual add, and the FFN gate                   [sat16, residual, silu]
+; and the saturating residual add, the FFN gate and RoPE       [sat16, residual, silu, rope]
 ;
 ; sat16(v) clamps v to [-32767, 32767]: v fits when bytes 3 and 2 are the sign extension of
 ; byte 1 and v != -32768. The residual adds r = sat16(src) to x in 16 bits; a signed overflow
@@ -16,6 +16,10 @@
 ;   uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n);  first index of max v, n >= 1
 ;   extern const int16_t* gate_tab; extern uint8_t gate_frac;       SILU table, F = FRAC_H
 ;   extern int16_t gate_half, gate_last;                            (LEN-1)/2, LEN-1
+;   void __fastcall__ vec_rope(int16_t* v, const int16_t* row, uint8_t n);
+;       per pair i (f = i % hs, (c, s) = row[f], row[f+1]): v[i], v[i+1] =
+;       sat16((v0 c - v1 s + 2^13) >> 14), sat16((v0 s + v1 c + 2^13) >> 14)
+;   extern uint8_t rope_hs;                                         head size (even, < 128)
 ;
 ; The gate, per element: u = (h >> (F-4)) + half; u < 0: s = 0; u >= last: s = h; else
 ; s = a + (((b-a) * frac + 2^(F-5)) >> (F-4)) with a, b = tab[u], tab[u+1], frac = the low
@@ -30,15 +34,18 @@
 ;         out: dst[0..n)   clobbers: A X Y, ptr1 (src), ptr2 (dst), ptr3, tmp1-tmp3, mr0-mr7,
 ;         mul.s mp1-mp4 low bytes; the gate also ptr4, tmp4, sreg
 ;   gate: 5 <= F <= 12 (F-4 bits of frac fit a byte), 0 <= half, the table holds last+1 values
+;   rope: n even (0 = nothing); the four products are |v| * |c| etc. (u32, quarter squares,
+;         a zero high byte of |v| skips half), summed with signs in 32 bits (33 when a + b =
+;         2^31: saturates); clobbers ptr3, ptr4, tmp2, tmp3, sreg too
 ;   argmax in: n A/X (>= 1), v on the C stack (popped)   out: A/X = index   clobbers: A Y,
 ;         ptr1-ptr3, tmp1-tmp4, sreg
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: about 60 per element (sat16), 80
-; (residual), 720 (gate, on the model's h1 and h3), 50 (argmax).
+; (residual), 720 (gate, on the model's h1 and h3), 50 (argmax), 1700 per pair (rope).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr4, tmp1-tmp4
 
-        .export _vec_sat16, _vec_residual, _vec_gate, _vec_argmax
+        .export _vec_sat16, _vec_residual, _vec_gate, _vec_argmax, _vec_rope, _rope_hs
         .export _gate_tab, _gate_frac, _gate_half, _gate_last
         .importzp mr0, mp1, mp2, mp3, mp4
 
@@ -60,6 +67,15 @@ gfr:    .res    1                       ; F & 7
 gfb:    .res    1                       ; F >> 3
 grnd:   .res    4                       ; 2^(F-1), 2^(F-1) - 1 (16 bits each)
 gh:     .res    2                       ; h
+_rope_hs:       .res 1                  ; head size (rope)
+rwrap:  .res    1                       ; 2 hs: bytes of a row
+rro:    .res    1                       ; row offset of (c, s)
+rnc:    .res    1                       ; bit 7: c < 0
+rns:    .res    1                       ; bit 7: s < 0
+rn0:    .res    1                       ; bit 7: v0 < 0
+rn1:    .res    1                       ; bit 7: v1 < 0
+rcs:    .res    6                       ; |c| (0-1), |s| (4-5)
+rhold:  .res    8                       ; |v0| |c|, |v0| |s| (u32 each)
 
         .segment "CODE"
 
@@ -542,6 +558,294 @@ _vec_gate:
         beq     :+                      ;
         jmp     @el                     ;
 :       rts                             ;
+
+; ----------------------------------------------------------------------------
+; vec_rope: ptr1 = row, ptr2 = v (one pair a step), tmp1 = pairs left, rro = row offset.
+; Per pair: |c|, |s| -> rcs, rcs+4 and signs; |v0| products kept in rhold, |v1| products in
+; mr0-mr7; each output = the sign of its first term times (a +- b), rounded, saturated.
+
+_vec_rope:
+        jsr     args                    ;
+        lsr     tmp1                    ; pairs = n / 2
+        bne     :+                      ;
+        rts                             ;
+:       lda     _rope_hs                ; row bytes = 2 hs
+        asl                             ;
+        sta     rwrap                   ;
+        lda     #0                      ;
+        sta     rro                     ;
+@pair:  ldy     rro                     ; c, s
+        iny                             ;
+        lda     (ptr1),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        jsr     absw                    ;
+        sta     rcs                     ;
+        stx     rcs+1                   ;
+        ror     rnc                     ; bit 7: c < 0
+        iny                             ;
+        iny                             ;
+        iny                             ;
+        lda     (ptr1),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        jsr     absw                    ;
+        sta     rcs+4                   ;
+        stx     rcs+5                   ;
+        ror     rns                     ; bit 7: s < 0
+        iny                             ; next (c, s); wrap at the head's end
+        iny                             ;
+        cpy     rwrap                   ;
+        bcc     :+                      ;
+        ldy     #0                      ;
+:       sty     rro                     ;
+        ldy     #1                      ; v0
+        lda     (ptr2),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr2),y                ;
+        jsr     absw                    ;
+        ror     rn0                     ;
+        jsr     rprod                   ; |v0| |c|, |v0| |s|
+        ldx     #7                      ; keep them
+:       lda     mr0,x                   ;
+        sta     rhold,x                 ;
+        dex                             ;
+        bpl     :-                      ;
+        ldy     #3                      ; v1
+        lda     (ptr2),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr2),y                ;
+        jsr     absw                    ;
+        ror     rn1                     ;
+        jsr     rprod                   ; mr0-mr3 = |v1| |c|, mr4-mr7 = |v1| |s|
+        lda     rn0                     ; v0' = v0 c - v1 s: a = |v0 c|, b = |v1 s|
+        eor     rnc                     ;
+        sta     tmp2                    ; sign of v0 c
+        lda     rn1                     ;
+        eor     rns                     ;
+        eor     #$80                    ; sign of -v1 s
+        eor     tmp2                    ;
+        ldx     #0                      ;
+        ldy     #4                      ;
+        jsr     comb                    ;
+        pha                             ; store v0' (v0 and v1 are in the products)
+        tya                             ;
+        ldy     #1                      ;
+        sta     (ptr2),y                ;
+        dey                             ;
+        pla                             ;
+        sta     (ptr2),y                ;
+        lda     rn0                     ; v1' = v0 s + v1 c: a = |v0 s|, b = |v1 c|
+        eor     rns                     ;
+        sta     tmp2                    ; sign of v0 s
+        lda     rn1                     ;
+        eor     rnc                     ; sign of v1 c
+        eor     tmp2                    ;
+        ldx     #4                      ;
+        ldy     #0                      ;
+        jsr     comb                    ;
+        pha                             ; store v1'
+        tya                             ;
+        ldy     #3                      ;
+        sta     (ptr2),y                ;
+        dey                             ;
+        pla                             ;
+        sta     (ptr2),y                ;
+        lda     ptr2                    ; next pair
+        clc                             ;
+        adc     #4                      ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr2+1                  ;
+:       dec     tmp1                    ;
+        beq     :+                      ;
+        jmp     @pair                   ;
+:       rts                             ;
+
+; absw: X:A = |X:A| (-32768 -> 32768), C = it was negative; Y kept
+absw:   cpx     #$80                    ;
+        bcc     @p                      ;
+        eor     #$FF                    ;
+        clc                             ;
+        adc     #1                      ;
+        pha                             ;
+        txa                             ;
+        eor     #$FF                    ;
+        adc     #0                      ;
+        tax                             ;
+        pla                             ;
+        sec                             ;
+@p:     rts                             ;
+
+; rprod: mr0-mr3 = |v| * |c|, mr4-mr7 = |v| * |s|; |v| = X:A (saved in sreg), |c| = rcs,
+; |s| = rcs+4. Zero high byte of |v|: half the products.
+rprod:  sta     sreg                    ;
+        stx     sreg+1                  ;
+        jsr     rmset                   ; |v| lo
+        ldx     #4                      ; X = 4 (s), then 0 (c)
+@lo:    ldy     rcs,x                   ; lo * m lo -> mr[x], mr[x+1]
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     mr0,x                   ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr0+1,x                 ;
+        ldy     rcs+1,x                 ; lo * m hi -> + mr[x+1], mr[x+2]; mr[x+3] = 0
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr0+2,x                 ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+1,x                 ;
+        sta     mr0+1,x                 ;
+        lda     #0                      ;
+        sta     mr0+3,x                 ;
+        adc     mr0+2,x                 ;
+        sta     mr0+2,x                 ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        bpl     @lo                     ;
+        lda     sreg+1                  ; |v| hi
+        beq     @done                   ;
+        jsr     rmset                   ;
+        ldx     #4                      ;
+@hi:    ldy     rcs,x                   ; hi * m lo -> + mr[x+1], mr[x+2], carry mr[x+3]
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+1,x                 ;
+        sta     mr0+1,x                 ;
+        tya                             ;
+        adc     mr0+2,x                 ;
+        sta     mr0+2,x                 ;
+        bcc     :+                      ;
+        inc     mr0+3,x                 ;
+:       ldy     rcs+1,x                 ; hi * m hi -> + mr[x+2], mr[x+3]
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+2,x                 ;
+        sta     mr0+2,x                 ;
+        tya                             ;
+        adc     mr0+3,x                 ;
+        sta     mr0+3,x                 ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        bpl     @hi                     ;
+@done:  rts                             ;
+
+rmset:  sta     mp1                     ; (mul.s mset)
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        rts                             ;
+
+; comb: A/Y (low/high) = sat16((w + 2^13) >> 14), w = +-(a +- b): a = rhold[X..X+3],
+; b = mr[Y..Y+3] (magnitudes <= 2^30 each), A bit 7 = subtract b, tmp2 bit 7 = negate;
+; w in ptr3/ptr4 (4 bytes)
+comb:   asl                             ; C = subtract: a + ~b + 1
+        lda     #0                      ; tmp3 = $FF to complement b
+        bcc     :+                      ;
+        lda     #$FF                    ;
+:       sta     tmp3                    ;
+        lda     mr0,y                   ;
+        eor     tmp3                    ;
+        adc     rhold,x                 ;
+        sta     ptr3                    ;
+        lda     mr0+1,y                 ;
+        eor     tmp3                    ;
+        adc     rhold+1,x               ;
+        sta     ptr3+1                  ;
+        lda     mr0+2,y                 ;
+        eor     tmp3                    ;
+        adc     rhold+2,x               ;
+        sta     ptr4                    ;
+        lda     mr0+3,y                 ;
+        eor     tmp3                    ;
+        adc     rhold+3,x               ;
+        sta     ptr4+1                  ;
+        bpl     @rnd0                   ;
+        bit     tmp3                    ; a - b is signed; a + b = 2^31 (v0 = s = v1 = c =
+        bmi     @rnd0                   ; -32768) is not: saturate by the sign of w
+        lda     tmp2                    ;
+        sta     ptr4+1                  ;
+        jmp     @ovf                    ;
+@rnd0:  bit     tmp2                    ; w = -w
+        bpl     @rnd                    ;
+        sec                             ;
+        lda     #0                      ;
+        sbc     ptr3                    ;
+        sta     ptr3                    ;
+        lda     #0                      ;
+        sbc     ptr3+1                  ;
+        sta     ptr3+1                  ;
+        lda     #0                      ;
+        sbc     ptr4                    ;
+        sta     ptr4                    ;
+        lda     #0                      ;
+        sbc     ptr4+1                  ;
+        sta     ptr4+1                  ;
+@rnd:   lda     ptr3+1                  ; + 2^13
+        clc                             ;
+        adc     #$20                    ;
+        bcc     :+                      ;
+        inc     ptr4                    ;
+        bne     :+                      ;
+        inc     ptr4+1                  ;
+:       tax                             ; (bits 8-15 of w)
+        lda     ptr4+1                  ; w >> 14 fits 16 bits: bits 31-29 equal
+        and     #$E0                    ;
+        beq     @fit                    ;
+        cmp     #$E0                    ;
+        bne     @ovf                    ;
+@fit:   txa                             ; bytes 3-1 << 2: bytes 3, 2 = w >> 14
+        asl                             ;
+        rol     ptr4                    ;
+        rol     ptr4+1                  ;
+        asl                             ;
+        rol     ptr4                    ;
+        rol     ptr4+1                  ;
+        lda     ptr4                    ;
+        ldy     ptr4+1                  ;
+        cpy     #$80                    ; -32768: -32767
+        bne     @r                      ;
+        cmp     #0                      ;
+        bne     @r                      ;
+        lda     #$01                    ;
+@r:     rts                             ;
+@ovf:   lda     #$FF                    ; 32767, or -32767 when w < 0
+        ldy     #$7F                    ;
+        bit     ptr4+1                  ;
+        bpl     @r                      ;
+        lda     #$01                    ;
+        ldy     #$80                    ;
+        rts                             ;
 
 ; ----------------------------------------------------------------------------
 ; vec_argmax: ptr1 walks v, tmp1-tmp4 = the best value with its sign bit flipped (so the
