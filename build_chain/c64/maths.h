@@ -131,4 +131,9 @@ extern int16_t gate_last;        /* SILU_LEN - 1 */
 /* The first index of the maximum of v[0..n), n >= 1 (the greedy sampler)           [argmax] */
 uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n);
 
+/* RoPE: for each pair i (even, < n) with f = i % rope_hs, (c, s) = row[f], row[f + 1]:
+ * v[i], v[i+1] = sat16((v0*c - v1*s + 2^13) >> 14), sat16((v0*s + v1*c + 2^13) >> 14)  [rope] */
+void __fastcall__ vec_rope(int16_t* v, const int16_t* row, uint8_t n);
+extern uint8_t rope_hs;          /* head size (set once; even, <= 127) */
+
 #endif

@@ -215,6 +215,7 @@ void model_init(void)
     gate_frac = FRAC_H;
     gate_half = (SILU_LEN - 1) / 2;
     gate_last = SILU_LEN - 1;
+    rope_hs = hs;
     att_exp8 = tab_exp8;
     att_zc = 255;                      /* min(255, first index from which exp8 is 0) */
     if (tab_exp8[255] == 0) {
@@ -347,22 +348,7 @@ static void residual(const int32_t* src)
 static void rope(int16_t* v, uint8_t n)
 /* Rotate pairs (v0, v1) of each head by the (cos, sin) row at pos, Q1.14, round half up. */
 {
-    uint8_t i, f;
-    int16_t v0, v1, c, s;
-
-    f = 0;                             /* i % hs, without a division */
-    for (i = 0; i < n; i += 2) {
-        c = rope_row[f];
-        s = rope_row[f + 1];
-        v0 = v[i];
-        v1 = v[i + 1];
-        v[i] = sat16((mul16s(v0, c) - mul16s(v1, s) + (1L << 13)) >> FRAC_ROPE);
-        v[i + 1] = sat16((mul16s(v0, s) + mul16s(v1, c) + (1L << 13)) >> FRAC_ROPE);
-        f += 2;
-        if (f >= hs) {
-            f = 0;
-        }
-    }
+    vec_rope(v, rope_row, n);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 ;
 ; vec.s - elementwise vector steps of the forward pass: saturation of the s32 matrix outputs
-; and the saturating residual add, and the FFN gate                   [sat16, residual, silu]
+; and the saturating residual add, the FFN gate and RoPE       [sat16, residual, silu, rope]
 ;
 ; sat16(v) clamps v to [-32767, 32767]: v fits when bytes 3 and 2 are the sign extension of
 ; byte 1 and v != -32768. The residual adds r = sat16(src) to x in 16 bits; a signed overflow
@@ -16,43 +16,66 @@
 ;   uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n);  first index of max v, n >= 1
 ;   extern const int16_t* gate_tab; extern uint8_t gate_frac;       SILU table, F = FRAC_H
 ;   extern int16_t gate_half, gate_last;                            (LEN-1)/2, LEN-1
+;   void __fastcall__ vec_rope(int16_t* v, const int16_t* row, uint8_t n);
+;       per pair i (f = i % hs, (c, s) = row[f], row[f+1]): v[i], v[i+1] =
+;       sat16((v0 c - v1 s + 2^13) >> 14), sat16((v0 s + v1 c + 2^13) >> 14)
+;   extern uint8_t rope_hs;                                         head size (even, < 128)
 ;
 ; The gate, per element: u = (h >> (F-4)) + half; u < 0: s = 0; u >= last: s = h; else
 ; s = a + (((b-a) * frac + 2^(F-5)) >> (F-4)) with a, b = tab[u], tab[u+1], frac = the low
-; F-4 bits of h. Both products are sign and magnitude by quarter squares (mul.s mset/mmul);
-; a negative product P rounds as -((|P| + 2^(k-1) - 1) >> k) (= floor((P + 2^(k-1)) / 2^k)).
+; F-4 bits of h. t = h >> (F-4) comes from shifting the sign-extended h left by 12-F, which
+; leaves frac << (12-F) in the low byte: (b-a) * that, + $80 (+ $7F when b < a), >> 8 is the
+; rounded step, so no shift loops. Products are sign and magnitude by quarter squares (mul.s
+; tables, inline, zero high bytes skipped); a negative product P rounds as
+; -((|P| + 2^(k-1) - 1) >> k) (= floor((P + 2^(k-1)) / 2^k)).
 ;
 ; Contract:
 ;   all   in: n A (0 = nothing); src (h3), dst (x, hb) on the C stack (4 bytes, popped)
 ;         out: dst[0..n)   clobbers: A X Y, ptr1 (src), ptr2 (dst), ptr3, tmp1-tmp3, mr0-mr7,
-;         mul.s mp1-mp4 low bytes
+;         mul.s mp1-mp4 low bytes; the gate also ptr4, tmp4, sreg
 ;   gate: 5 <= F <= 12 (F-4 bits of frac fit a byte), 0 <= half, the table holds last+1 values
+;   rope: n even (0 = nothing); the four products are |v| * |c| etc. (u32, quarter squares,
+;         a zero high byte of |v| skips half), summed with signs in 32 bits (33 when a + b =
+;         2^31: saturates); clobbers ptr3, ptr4, tmp2, tmp3, sreg too
 ;   argmax in: n A/X (>= 1), v on the C stack (popped)   out: A/X = index   clobbers: A Y,
 ;         ptr1-ptr3, tmp1-tmp4, sreg
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: about 60 per element (sat16), 80
-; (residual), 600 (gate), 50 (argmax).
+; (residual), 720 (gate, on the model's h1 and h3), 50 (argmax), 1700 per pair (rope).
 ;
-        .include "zeropage.inc"         ; sp, ptr1-ptr3, tmp1-tmp3
+        .include "zeropage.inc"         ; sp, sreg, ptr1-ptr4, tmp1-tmp4
 
-        .export _vec_sat16, _vec_residual, _vec_gate, _vec_argmax
+        .export _vec_sat16, _vec_residual, _vec_gate, _vec_argmax, _vec_rope, _rope_hs
         .export _gate_tab, _gate_frac, _gate_half, _gate_last
-        .import mset, mmul
-        .importzp mr0
+        .importzp mr0, mp1, mp2, mp3, mp4
+
+mr1 = mr0 + 1                           ; mul.s's product bytes, scratch here
+mr2 = mr0 + 2
+mr3 = mr0 + 3
+mr4 = mr0 + 4
+mr5 = mr0 + 5
+mr6 = mr0 + 6
+mr7 = mr0 + 7
 
         .segment "BSS"
 _gate_tab:      .res 2                  ; -> SILU table (int16)
 _gate_frac:     .res 1                  ; F
 _gate_half:     .res 2                  ; (LEN-1)/2
 _gate_last:     .res 2                  ; LEN-1
-gstep:  .res    1                       ; F - 4
-gmask:  .res    1                       ; 2^(F-4) - 1
-gh:     .res    2                       ; h
-gs:     .res    2                       ; silu(h), then |silu(h)|
-ga:     .res    2                       ; a = tab[u]
-gm:     .res    2                       ; |b - a|, then |h3|
-gneg:   .res    1                       ; bit 7: the product is negative
+gl:     .res    1                       ; 12 - F = 8 - step: left shifts of h
+gfr:    .res    1                       ; F & 7
 gfb:    .res    1                       ; F >> 3
+grnd:   .res    4                       ; 2^(F-1), 2^(F-1) - 1 (16 bits each)
+gh:     .res    2                       ; h
+_rope_hs:       .res 1                  ; head size (rope)
+rwrap:  .res    1                       ; 2 hs: bytes of a row
+rro:    .res    1                       ; row offset of (c, s)
+rnc:    .res    1                       ; bit 7: c < 0
+rns:    .res    1                       ; bit 7: s < 0
+rn0:    .res    1                       ; bit 7: v0 < 0
+rn1:    .res    1                       ; bit 7: v1 < 0
+rcs:    .res    6                       ; |c| (0-1), |s| (4-5)
+rhold:  .res    8                       ; |v0| |c|, |v0| |s| (u32 each)
 
         .segment "CODE"
 
@@ -191,314 +214,339 @@ _vec_residual:
 @done:  rts                             ;
 
 ; ----------------------------------------------------------------------------
-; vec_gate: ptr1 = h3, ptr2 = hb
+; vec_gate: ptr1 = h3, ptr2 = hb, ptr3 -> tab[u], ptr4 = t then u, sreg = s then |s|,
+; tmp2 = frac << (8-step), tmp3 bit 7 = the product is negative, tmp4 = rounding threshold,
+; mr0-mr3 = |s| * |h3|, mr4 = the shift window's guard byte (0), mr4/mr5 = the interpolation
+; step before that, mr6/mr7 = |b - a|, then |h3|
 
 _vec_gate:
         jsr     args                    ;
         lda     tmp1                    ;
         bne     :+                      ;
         rts                             ;
-:       lda     _gate_frac              ; step = F - 4, mask, F >> 3
+:       lda     #12                     ; gl = 12 - F = 8 - step
         sec                             ;
-        sbc     #4                      ;
-        sta     gstep                   ;
-        tax                             ;
-        lda     #0                      ;
-:       sec                             ; mask = (1 << step) - 1
-        rol                             ;
-        dex                             ;
-        bne     :-                      ;
-        sta     gmask                   ;
+        sbc     _gate_frac              ;
+        sta     gl                      ;
+        lda     _gate_frac              ; gfr = F & 7, gfb = F >> 3
+        and     #7                      ;
+        sta     gfr                     ;
         lda     _gate_frac              ;
         lsr                             ;
         lsr                             ;
         lsr                             ;
         sta     gfb                     ;
-@el:    ldy     #0                      ; h
-        lda     (ptr2),y                ;
+        lda     #0                      ; grnd = 2^(F-1) (F <= 12: 16 bits)
+        sta     grnd                    ;
+        sta     grnd+1                  ;
+        ldx     _gate_frac              ;
+        sec                             ;
+:       rol     grnd                    ; the set carry walks up F times
+        rol     grnd+1                  ;
+        dex                             ;
+        bne     :-                      ;
+        lda     grnd                    ; grnd+2 = 2^(F-1) - 1
+        sec                             ;
+        sbc     #1                      ;
+        sta     grnd+2                  ;
+        lda     grnd+1                  ;
+        sbc     #0                      ;
+        sta     grnd+3                  ;
+
+; ---- s = silu(h) ---------------------------------------------------------------
+@el:    ldy     #0                      ; h; t = ((e:h) << (8-step)) >> 8 = h >> step, and
+        lda     (ptr2),y                ; the low byte left is frac << (8-step)
         sta     gh                      ;
-        sta     mr0                     ;
+        sta     tmp2                    ;
         iny                             ;
         lda     (ptr2),y                ;
         sta     gh+1                    ;
-        ldx     gstep                   ; t = h >> step (arithmetic)
-:       cmp     #$80                    ;
-        ror                             ;
-        ror     mr0                     ;
+        sta     ptr4                    ;
+        ldx     #0                      ; e = the sign extension
+        cmp     #$80                    ;
+        bcc     :+                      ;
+        dex                             ;
+:       stx     ptr4+1                  ;
+        ldx     gl                      ;
+        beq     @u                      ;
+:       asl     tmp2                    ;
+        rol     ptr4                    ;
+        rol     ptr4+1                  ;
         dex                             ;
         bne     :-                      ;
-        tax                             ; u = t + half
-        clc                             ;
-        lda     mr0                     ;
+@u:     clc                             ; u = t + half
+        lda     ptr4                    ;
         adc     _gate_half              ;
-        sta     mr0                     ;
-        txa                             ;
+        sta     ptr4                    ;
+        lda     ptr4+1                  ;
         adc     _gate_half+1            ;
-        sta     mr0+1                   ;
+        sta     ptr4+1                  ;
         bpl     :+                      ;
-        lda     #0                      ; u < 0: s = 0
-        sta     gs                      ;
-        sta     gs+1                    ;
-        jmp     @mul                    ;
-:       lda     mr0                     ; u >= last: s = h
+        lda     #0                      ; u < 0: s = 0, so g = 0
+        tay                             ;
+        jmp     @st                     ;
+:       lda     ptr4                    ; u >= last: s = h
         cmp     _gate_last              ;
-        lda     mr0+1                   ;
+        lda     ptr4+1                  ;
         sbc     _gate_last+1            ;
         bcc     @interp                 ;
         lda     gh                      ;
-        sta     gs                      ;
+        sta     sreg                    ;
         lda     gh+1                    ;
-        sta     gs+1                    ;
+        sta     sreg+1                  ;
         jmp     @mul                    ;
 @interp:
-        lda     mr0                     ; ptr3 -> tab[u]
+        lda     ptr4                    ; ptr3 -> tab[u]
         asl                             ;
-        sta     ptr3                    ;
-        lda     mr0+1                   ;
+        tax                             ;
+        lda     ptr4+1                  ;
         rol                             ;
-        sta     ptr3+1                  ;
-        clc                             ;
-        lda     ptr3                    ;
-        adc     _gate_tab               ;
-        sta     ptr3                    ;
-        lda     ptr3+1                  ;
-        adc     _gate_tab+1             ;
-        sta     ptr3+1                  ;
-        ldy     #0                      ; a
-        lda     (ptr3),y                ;
-        sta     ga                      ;
-        iny                             ;
-        lda     (ptr3),y                ;
-        sta     ga+1                    ;
-        iny                             ; b - a (17-bit sign: N xor V)
-        sec                             ;
-        lda     (ptr3),y                ;
-        sbc     ga                      ;
-        sta     gm                      ;
-        iny                             ;
-        lda     (ptr3),y                ;
-        sbc     ga+1                    ;
-        sta     gm+1                    ;
-        bvc     :+                      ;
-        eor     #$80                    ;
-:       and     #$80                    ;
-        sta     gneg                    ;
-        beq     :+                      ;
-        sec                             ; |b - a| (16 bits: |b - a| < 2^16)
-        lda     #0                      ;
-        sbc     gm                      ;
-        sta     gm                      ;
-        lda     #0                      ;
-        sbc     gm+1                    ;
-        sta     gm+1                    ;
-:       lda     gh                      ; frac
-        and     gmask                   ;
-        jsr     mset                    ;
-        ldy     gm                      ; P = |b - a| * frac (24-bit, mr0-mr2)
-        jsr     mmul                    ;
-        stx     mr0                     ;
-        sta     mr0+1                   ;
-        ldy     gm+1                    ;
-        jsr     mmul                    ;
-        sta     mr0+2                   ;
-        txa                             ;
-        clc                             ;
-        adc     mr0+1                   ;
-        sta     mr0+1                   ;
-        bcc     :+                      ;
-        inc     mr0+2                   ;
-:       ldx     gstep                   ; + 2^(step-1) (- 1 when negative)
-        dex                             ;
-        lda     #0                      ;
-        sta     mr0+3                   ;
-        sta     mr0+4                   ;
-        sta     mr0+5                   ;
-        sec                             ;
-:       rol                             ; A = 1 << (step-1) (step - 1 < 8)
-        dex                             ;
-        bpl     :-                      ;
-        bit     gneg                    ;
-        bpl     :+                      ;
-        sec                             ;
-        sbc     #1                      ;
-:       clc                             ;
-        adc     mr0                     ;
-        sta     mr0                     ;
-        bcc     :+                      ;
-        inc     mr0+1                   ;
-        bne     :+                      ;
-        inc     mr0+2                   ;
-:       ldx     gstep                   ; >> step (24-bit, logical)
-:       lsr     mr0+2                   ;
-        ror     mr0+1                   ;
-        ror     mr0                     ;
-        dex                             ;
-        bne     :-                      ;
-        bit     gneg                    ; s = a +- that (16 bits)
-        bmi     :+                      ;
-        clc                             ;
-        lda     ga                      ;
-        adc     mr0                     ;
-        sta     gs                      ;
-        lda     ga+1                    ;
-        adc     mr0+1                   ;
-        sta     gs+1                    ;
-        jmp     @mul                    ;
-:       sec                             ;
-        lda     ga                      ;
-        sbc     mr0                     ;
-        sta     gs                      ;
-        lda     ga+1                    ;
-        sbc     mr0+1                   ;
-        sta     gs+1                    ;
-
-; ---- g = sat16((s * h3 + 2^(F-1)) >> F) ----------------------------------------
-@mul:   ldy     #1                      ; sign = s xor h3
-        lda     (ptr1),y                ;
-        eor     gs+1                    ;
-        and     #$80                    ;
-        sta     gneg                    ;
-        lda     (ptr1),y                ; |h3|
-        bpl     :+                      ;
-        dey                             ;
-        sec                             ;
-        lda     #0                      ;
-        sbc     (ptr1),y                ;
-        sta     gm                      ;
-        iny                             ;
-        lda     #0                      ;
-        sbc     (ptr1),y                ;
-        sta     gm+1                    ;
-        jmp     :++                     ;
-:       sta     gm+1                    ;
-        dey                             ;
-        lda     (ptr1),y                ;
-        sta     gm                      ;
-:       lda     gs+1                    ; |s|
-        bpl     :+                      ;
-        sec                             ;
-        lda     #0                      ;
-        sbc     gs                      ;
-        sta     gs                      ;
-        lda     #0                      ;
-        sbc     gs+1                    ;
-        sta     gs+1                    ;
-:       lda     gs                      ; |s| lo * |h3|: mr0-mr2
-        jsr     mset                    ;
-        ldy     gm                      ;
-        jsr     mmul                    ;
-        stx     mr0                     ;
-        sta     mr0+1                   ;
-        ldy     gm+1                    ;
-        jsr     mmul                    ;
-        sta     mr0+2                   ;
-        txa                             ;
-        clc                             ;
-        adc     mr0+1                   ;
-        sta     mr0+1                   ;
-        bcc     :+                      ;
-        inc     mr0+2                   ;
-:       lda     #0                      ;
-        sta     mr0+3                   ;
-        lda     gs+1                    ; |s| hi * |h3| at byte 1
-        jsr     mset                    ;
-        ldy     gm                      ;
-        jsr     mmul                    ;
-        sta     tmp2                    ;
-        txa                             ;
-        clc                             ;
-        adc     mr0+1                   ;
-        sta     mr0+1                   ;
-        lda     tmp2                    ;
-        adc     mr0+2                   ;
-        sta     mr0+2                   ;
-        bcc     :+                      ;
-        inc     mr0+3                   ;
-:       ldy     gm+1                    ;
-        jsr     mmul                    ;
-        sta     tmp2                    ;
-        txa                             ;
-        clc                             ;
-        adc     mr0+2                   ;
-        sta     mr0+2                   ;
-        lda     tmp2                    ;
-        adc     mr0+3                   ;
-        sta     mr0+3                   ;
-        lda     #0                      ; + 2^(F-1) (- 1 when negative): bit F-1
-        sta     mr0+4                   ;
-        sta     mr0+5                   ;
-        sta     mr0+6                   ;
-        sta     mr0+7                   ;
-        ldx     _gate_frac              ;
-        dex                             ;
-        txa                             ;
-        and     #7                      ;
         tay                             ;
         txa                             ;
-        lsr                             ;
-        lsr                             ;
-        lsr                             ;
-        tax                             ;
-        lda     gbit,y                  ;
         clc                             ;
-        adc     mr0,x                   ;
-        sta     mr0,x                   ;
-        bcc     @nr                     ;
-:       inx                             ;
-        inc     mr0,x                   ;
-        beq     :-                      ;
-@nr:    bit     gneg                    ; negative: - 1
-        bpl     @shf                    ;
-        ldx     #0                      ;
-:       lda     mr0,x                   ;
-        sec                             ;
-        sbc     #1                      ;
-        sta     mr0,x                   ;
-        bcs     @shf                    ;
-        inx                             ;
-        bne     :-                      ; (always)
-@shf:   ldx     gfb                     ; R = P >> F: bytes F>>3 .. +3, then F&7 bits
-        lda     mr0,x                   ;
-        sta     tmp2                    ;
-        lda     mr0+1,x                 ;
-        sta     tmp3                    ;
-        lda     mr0+2,x                 ;
+        adc     _gate_tab               ;
         sta     ptr3                    ;
-        lda     mr0+3,x                 ;
+        tya                             ;
+        adc     _gate_tab+1             ;
         sta     ptr3+1                  ;
-        lda     _gate_frac              ;
-        and     #7                      ;
-        beq     @sat                    ;
+        ldy     #0                      ; s = a
+        lda     (ptr3),y                ;
+        sta     sreg                    ;
+        iny                             ;
+        lda     (ptr3),y                ;
+        sta     sreg+1                  ;
+        lda     tmp2                    ; frac = 0: s = a
+        bne     :+                      ;
+        jmp     @mul                    ;
+:       sta     mp1                     ; multiplicand frac << (8-step) (mset)
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        iny                             ; d = b - a (17-bit sign: N xor V)
+        sec                             ;
+        lda     (ptr3),y                ;
+        sbc     sreg                    ;
+        sta     mr6                     ;
+        iny                             ;
+        lda     (ptr3),y                ;
+        sbc     sreg+1                  ;
+        sta     mr7                     ;
+        bvc     :+                      ;
+        eor     #$80                    ;
+:       sta     tmp3                    ; bit 7: d < 0
+        bpl     @dpos                   ;
+        sec                             ; |d| (16 bits: |d| < 2^16)
+        lda     #0                      ;
+        sbc     mr6                     ;
+        sta     mr6                     ;
+        lda     #0                      ;
+        sbc     mr7                     ;
+        sta     mr7                     ;
+        lda     #$81                    ; d < 0: s = a - ((P + $7F) >> 8)
+        bne     :+                      ; (always)
+@dpos:  lda     #$80                    ; d > 0: s = a + ((P + $80) >> 8)
+:       sta     tmp4                    ; (the carry out of P's low byte: L0 >= tmp4)
+        lda     #0                      ; P = |d| * (frac << (8-step)) = H << 8 + L
+        sta     mr5                     ;
+        ldy     mr7                     ; H = |d| hi * frac: mr4 (H0), mr5 (H1)
+        beq     :+                      ; (A = 0)
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
         tax                             ;
-:       lsr     ptr3+1                  ;
-        ror     ptr3                    ;
-        ror     tmp3                    ;
-        ror     tmp2                    ;
-        dex                             ;
-        bne     :-                      ;
-@sat:   lda     ptr3                    ; R > 32767: 32767
-        ora     ptr3+1                  ;
-        bne     @max                    ;
-        lda     tmp3                    ;
-        bpl     @sign                   ;
-@max:   lda     #$FF                    ;
-        sta     tmp2                    ;
-        lda     #$7F                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr5                     ;
+        txa                             ;
+:       sta     mr4                     ;
+        ldy     mr6                     ; L = |d| lo * frac
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        tax                             ; L0
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ; L1
+        cpx     tmp4                    ; C = rounding carry
+        adc     mr4                     ; R = (P + rounding) >> 8 = L1 + H0 + C, H1 + carry
+        sta     mr4                     ;
+        bcc     :+                      ;
+        inc     mr5                     ;
+:       bit     tmp3                    ; s = a +- R
+        bmi     @dsub                   ;
+        clc                             ;
+        lda     sreg                    ;
+        adc     mr4                     ;
+        sta     sreg                    ;
+        lda     sreg+1                  ;
+        adc     mr5                     ;
+        sta     sreg+1                  ;
+        jmp     @mul                    ;
+@dsub:  sec                             ;
+        lda     sreg                    ;
+        sbc     mr4                     ;
+        sta     sreg                    ;
+        lda     sreg+1                  ;
+        sbc     mr5                     ;
+        sta     sreg+1                  ;
+
+; ---- g = sat16((s * h3 + 2^(F-1)) >> F) -------------------------------------------
+@mul:   ldy     #1                      ; sign = s xor h3
+        lda     (ptr1),y                ;
+        eor     sreg+1                  ;
         sta     tmp3                    ;
-@sign:  bit     gneg                    ; apply the sign
-        bpl     @st                     ;
+        lda     (ptr1),y                ; |h3| -> mr6/mr7
+        bpl     @h3p                    ;
+        dey                             ;
         sec                             ;
         lda     #0                      ;
-        sbc     tmp2                    ;
-        sta     tmp2                    ;
-        lda     #0                      ;
-        sbc     tmp3                    ;
-        sta     tmp3                    ;
-@st:    ldy     #0                      ; hb = g
-        lda     tmp2                    ;
-        sta     (ptr2),y                ;
+        sbc     (ptr1),y                ;
+        sta     mr6                     ;
         iny                             ;
-        lda     tmp3                    ;
+        lda     #0                      ;
+        sbc     (ptr1),y                ;
+        sta     mr7                     ;
+        jmp     @sabs                   ;
+@h3p:   sta     mr7                     ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        sta     mr6                     ;
+@sabs:  lda     sreg+1                  ; |s|
+        bpl     :+                      ;
+        sec                             ;
+        lda     #0                      ;
+        sbc     sreg                    ;
+        sta     sreg                    ;
+        lda     #0                      ;
+        sbc     sreg+1                  ;
+        sta     sreg+1                  ;
+:       lda     sreg                    ; |s| lo * |h3| -> mr0-mr2 (mset)
+        sta     mp1                     ;
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        ldy     mr6                     ;
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     mr0                     ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr1                     ;
+        lda     #0                      ;
+        sta     mr3                     ;
+        sta     mr4                     ; the window's guard byte
+        ldy     mr7                     ; (|h3| hi = 0: mr2 = 0)
+        beq     @p1                     ;
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        tax                             ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr2                     ;
+        txa                             ;
+        clc                             ;
+        adc     mr1                     ;
+        sta     mr1                     ;
+        lda     #0                      ;
+        adc     mr2                     ;
+@p1:    sta     mr2                     ;
+        lda     sreg+1                  ; |s| hi * |h3| at byte 1 (|s| hi = 0: done)
+        beq     @rnd                    ;
+        sta     mp1                     ; (mset)
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        ldy     mr6                     ;
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        tax                             ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        txa                             ;
+        clc                             ;
+        adc     mr1                     ;
+        sta     mr1                     ;
+        tya                             ;
+        adc     mr2                     ;
+        sta     mr2                     ;
+        bcc     :+                      ;
+        inc     mr3                     ;
+:       ldy     mr7                     ;
+        beq     @rnd                    ;
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        tax                             ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        txa                             ;
+        clc                             ;
+        adc     mr2                     ;
+        sta     mr2                     ;
+        tya                             ;
+        adc     mr3                     ;
+        sta     mr3                     ;
+@rnd:   ldx     #0                      ; + 2^(F-1), or 2^(F-1) - 1 when negative
+        bit     tmp3                    ;
+        bpl     :+                      ;
+        ldx     #2                      ;
+:       clc                             ;
+        lda     mr0                     ;
+        adc     grnd,x                  ;
+        sta     mr0                     ;
+        lda     mr1                     ;
+        adc     grnd+1,x                ;
+        sta     mr1                     ;
+        bcc     :+                      ;
+        inc     mr2                     ;
+        bne     :+                      ;
+        inc     mr3                     ;
+:       ldx     gfb                     ; R = the window mr[X..X+2] >> (F & 7), X = F >> 3
+        lda     mr0+3,x                 ; a byte above the window: R >= 2^17
+        bne     @max                    ;
+        ldy     gfr                     ;
+        beq     @sat                    ;
+:       lsr     mr0+2,x                 ;
+        ror     mr0+1,x                 ;
+        ror     mr0,x                   ;
+        dey                             ;
+        bne     :-                      ;
+@sat:   lda     mr0+2,x                 ; R > 32767: 32767
+        bne     @max                    ;
+        ldy     mr0+1,x                 ;
+        bmi     @max                    ;
+        lda     mr0,x                   ; A = low, Y = high byte of R
+        bit     tmp3                    ; apply the sign
+        bpl     @st                     ;
+        eor     #$FF                    ;
+        clc                             ;
+        adc     #1                      ;
+        tax                             ;
+        tya                             ;
+        eor     #$FF                    ;
+        adc     #0                      ;
+        tay                             ;
+        txa                             ;
+        jmp     @st                     ;
+@max:   lda     #$FF                    ; 32767, or -32767 when negative
+        ldy     #$7F                    ;
+        bit     tmp3                    ;
+        bpl     @st                     ;
+        lda     #$01                    ;
+        ldy     #$80                    ;
+@st:    sta     tmp4                    ; hb = A (low), Y (high)
+        tya                             ;
+        ldy     #1                      ;
+        sta     (ptr2),y                ;
+        dey                             ;
+        lda     tmp4                    ;
         sta     (ptr2),y                ;
         lda     ptr1                    ; h3 += 2
         clc                             ;
@@ -510,6 +558,294 @@ _vec_gate:
         beq     :+                      ;
         jmp     @el                     ;
 :       rts                             ;
+
+; ----------------------------------------------------------------------------
+; vec_rope: ptr1 = row, ptr2 = v (one pair a step), tmp1 = pairs left, rro = row offset.
+; Per pair: |c|, |s| -> rcs, rcs+4 and signs; |v0| products kept in rhold, |v1| products in
+; mr0-mr7; each output = the sign of its first term times (a +- b), rounded, saturated.
+
+_vec_rope:
+        jsr     args                    ;
+        lsr     tmp1                    ; pairs = n / 2
+        bne     :+                      ;
+        rts                             ;
+:       lda     _rope_hs                ; row bytes = 2 hs
+        asl                             ;
+        sta     rwrap                   ;
+        lda     #0                      ;
+        sta     rro                     ;
+@pair:  ldy     rro                     ; c, s
+        iny                             ;
+        lda     (ptr1),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        jsr     absw                    ;
+        sta     rcs                     ;
+        stx     rcs+1                   ;
+        ror     rnc                     ; bit 7: c < 0
+        iny                             ;
+        iny                             ;
+        iny                             ;
+        lda     (ptr1),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr1),y                ;
+        jsr     absw                    ;
+        sta     rcs+4                   ;
+        stx     rcs+5                   ;
+        ror     rns                     ; bit 7: s < 0
+        iny                             ; next (c, s); wrap at the head's end
+        iny                             ;
+        cpy     rwrap                   ;
+        bcc     :+                      ;
+        ldy     #0                      ;
+:       sty     rro                     ;
+        ldy     #1                      ; v0
+        lda     (ptr2),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr2),y                ;
+        jsr     absw                    ;
+        ror     rn0                     ;
+        jsr     rprod                   ; |v0| |c|, |v0| |s|
+        ldx     #7                      ; keep them
+:       lda     mr0,x                   ;
+        sta     rhold,x                 ;
+        dex                             ;
+        bpl     :-                      ;
+        ldy     #3                      ; v1
+        lda     (ptr2),y                ;
+        tax                             ;
+        dey                             ;
+        lda     (ptr2),y                ;
+        jsr     absw                    ;
+        ror     rn1                     ;
+        jsr     rprod                   ; mr0-mr3 = |v1| |c|, mr4-mr7 = |v1| |s|
+        lda     rn0                     ; v0' = v0 c - v1 s: a = |v0 c|, b = |v1 s|
+        eor     rnc                     ;
+        sta     tmp2                    ; sign of v0 c
+        lda     rn1                     ;
+        eor     rns                     ;
+        eor     #$80                    ; sign of -v1 s
+        eor     tmp2                    ;
+        ldx     #0                      ;
+        ldy     #4                      ;
+        jsr     comb                    ;
+        pha                             ; store v0' (v0 and v1 are in the products)
+        tya                             ;
+        ldy     #1                      ;
+        sta     (ptr2),y                ;
+        dey                             ;
+        pla                             ;
+        sta     (ptr2),y                ;
+        lda     rn0                     ; v1' = v0 s + v1 c: a = |v0 s|, b = |v1 c|
+        eor     rns                     ;
+        sta     tmp2                    ; sign of v0 s
+        lda     rn1                     ;
+        eor     rnc                     ; sign of v1 c
+        eor     tmp2                    ;
+        ldx     #4                      ;
+        ldy     #0                      ;
+        jsr     comb                    ;
+        pha                             ; store v1'
+        tya                             ;
+        ldy     #3                      ;
+        sta     (ptr2),y                ;
+        dey                             ;
+        pla                             ;
+        sta     (ptr2),y                ;
+        lda     ptr2                    ; next pair
+        clc                             ;
+        adc     #4                      ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr2+1                  ;
+:       dec     tmp1                    ;
+        beq     :+                      ;
+        jmp     @pair                   ;
+:       rts                             ;
+
+; absw: X:A = |X:A| (-32768 -> 32768), C = it was negative; Y kept
+absw:   cpx     #$80                    ;
+        bcc     @p                      ;
+        eor     #$FF                    ;
+        clc                             ;
+        adc     #1                      ;
+        pha                             ;
+        txa                             ;
+        eor     #$FF                    ;
+        adc     #0                      ;
+        tax                             ;
+        pla                             ;
+        sec                             ;
+@p:     rts                             ;
+
+; rprod: mr0-mr3 = |v| * |c|, mr4-mr7 = |v| * |s|; |v| = X:A (saved in sreg), |c| = rcs,
+; |s| = rcs+4. Zero high byte of |v|: half the products.
+rprod:  sta     sreg                    ;
+        stx     sreg+1                  ;
+        jsr     rmset                   ; |v| lo
+        ldx     #4                      ; X = 4 (s), then 0 (c)
+@lo:    ldy     rcs,x                   ; lo * m lo -> mr[x], mr[x+1]
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     mr0,x                   ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr0+1,x                 ;
+        ldy     rcs+1,x                 ; lo * m hi -> + mr[x+1], mr[x+2]; mr[x+3] = 0
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr0+2,x                 ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+1,x                 ;
+        sta     mr0+1,x                 ;
+        lda     #0                      ;
+        sta     mr0+3,x                 ;
+        adc     mr0+2,x                 ;
+        sta     mr0+2,x                 ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        bpl     @lo                     ;
+        lda     sreg+1                  ; |v| hi
+        beq     @done                   ;
+        jsr     rmset                   ;
+        ldx     #4                      ;
+@hi:    ldy     rcs,x                   ; hi * m lo -> + mr[x+1], mr[x+2], carry mr[x+3]
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+1,x                 ;
+        sta     mr0+1,x                 ;
+        tya                             ;
+        adc     mr0+2,x                 ;
+        sta     mr0+2,x                 ;
+        bcc     :+                      ;
+        inc     mr0+3,x                 ;
+:       ldy     rcs+1,x                 ; hi * m hi -> + mr[x+2], mr[x+3]
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+2,x                 ;
+        sta     mr0+2,x                 ;
+        tya                             ;
+        adc     mr0+3,x                 ;
+        sta     mr0+3,x                 ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        dex                             ;
+        bpl     @hi                     ;
+@done:  rts                             ;
+
+rmset:  sta     mp1                     ; (mul.s mset)
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        rts                             ;
+
+; comb: A/Y (low/high) = sat16((w + 2^13) >> 14), w = +-(a +- b): a = rhold[X..X+3],
+; b = mr[Y..Y+3] (magnitudes <= 2^30 each), A bit 7 = subtract b, tmp2 bit 7 = negate;
+; w in ptr3/ptr4 (4 bytes)
+comb:   asl                             ; C = subtract: a + ~b + 1
+        lda     #0                      ; tmp3 = $FF to complement b
+        bcc     :+                      ;
+        lda     #$FF                    ;
+:       sta     tmp3                    ;
+        lda     mr0,y                   ;
+        eor     tmp3                    ;
+        adc     rhold,x                 ;
+        sta     ptr3                    ;
+        lda     mr0+1,y                 ;
+        eor     tmp3                    ;
+        adc     rhold+1,x               ;
+        sta     ptr3+1                  ;
+        lda     mr0+2,y                 ;
+        eor     tmp3                    ;
+        adc     rhold+2,x               ;
+        sta     ptr4                    ;
+        lda     mr0+3,y                 ;
+        eor     tmp3                    ;
+        adc     rhold+3,x               ;
+        sta     ptr4+1                  ;
+        bpl     @rnd0                   ;
+        bit     tmp3                    ; a - b is signed; a + b = 2^31 (v0 = s = v1 = c =
+        bmi     @rnd0                   ; -32768) is not: saturate by the sign of w
+        lda     tmp2                    ;
+        sta     ptr4+1                  ;
+        jmp     @ovf                    ;
+@rnd0:  bit     tmp2                    ; w = -w
+        bpl     @rnd                    ;
+        sec                             ;
+        lda     #0                      ;
+        sbc     ptr3                    ;
+        sta     ptr3                    ;
+        lda     #0                      ;
+        sbc     ptr3+1                  ;
+        sta     ptr3+1                  ;
+        lda     #0                      ;
+        sbc     ptr4                    ;
+        sta     ptr4                    ;
+        lda     #0                      ;
+        sbc     ptr4+1                  ;
+        sta     ptr4+1                  ;
+@rnd:   lda     ptr3+1                  ; + 2^13
+        clc                             ;
+        adc     #$20                    ;
+        bcc     :+                      ;
+        inc     ptr4                    ;
+        bne     :+                      ;
+        inc     ptr4+1                  ;
+:       tax                             ; (bits 8-15 of w)
+        lda     ptr4+1                  ; w >> 14 fits 16 bits: bits 31-29 equal
+        and     #$E0                    ;
+        beq     @fit                    ;
+        cmp     #$E0                    ;
+        bne     @ovf                    ;
+@fit:   txa                             ; bytes 3-1 << 2: bytes 3, 2 = w >> 14
+        asl                             ;
+        rol     ptr4                    ;
+        rol     ptr4+1                  ;
+        asl                             ;
+        rol     ptr4                    ;
+        rol     ptr4+1                  ;
+        lda     ptr4                    ;
+        ldy     ptr4+1                  ;
+        cpy     #$80                    ; -32768: -32767
+        bne     @r                      ;
+        cmp     #0                      ;
+        bne     @r                      ;
+        lda     #$01                    ;
+@r:     rts                             ;
+@ovf:   lda     #$FF                    ; 32767, or -32767 when w < 0
+        ldy     #$7F                    ;
+        bit     ptr4+1                  ;
+        bpl     @r                      ;
+        lda     #$01                    ;
+        ldy     #$80                    ;
+        rts                             ;
 
 ; ----------------------------------------------------------------------------
 ; vec_argmax: ptr1 walks v, tmp1-tmp4 = the best value with its sign bit flipped (so the
@@ -592,6 +928,3 @@ _vec_argmax:
 @done:  lda     ptr3                    ;
         ldx     ptr3+1                  ;
         rts                             ;
-
-        .segment "RODATA"
-gbit:   .byte   1, 2, 4, 8, 16, 32, 64, 128 ; 1 << n

@@ -198,6 +198,35 @@ def test_ffn_gate_is_exact(tmp_path):
     assert rounds == 4
 
 
+def test_rope_is_exact(tmp_path):
+    # sat16((v0 c - v1 s + 2^13) >> 14), sat16((v0 s + v1 c + 2^13) >> 14) per pair, (c, s) =
+    # row[i % hs]: int16 edge values (-32768 included) in rotating combinations, random values,
+    # head sizes 16, 8, 2
+    import numpy as np
+
+    from build_chain.twin import sat16
+    run = sim65([SIM / "rope.c", C64_DIR / "mul.s", C64_DIR / "vec.s"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = iter(run.stdout.splitlines())
+    rounds = 0
+    pairs = 0
+    for line in lines:
+        if not line.startswith("R "):
+            continue  # sim65 -c's cycle line
+        hs, n = (int(v) for v in line.split()[1:])
+        row = np.array([int(next(lines).split()[1]) for _ in range(hs)], np.int64).reshape(-1, 2)
+        rows = np.array([[int(v) for v in next(lines).split()[1:]] for _ in range(n // 2)], np.int64)
+        v0, v1, g0, g1 = rows.T
+        cs = row[np.arange(n // 2) % (hs // 2)]
+        c, s = cs[:, 0], cs[:, 1]
+        assert np.array_equal(g0, sat16((v0 * c - v1 * s + (1 << 13)) >> 14)), f"round {rounds}"
+        assert np.array_equal(g1, sat16((v0 * s + v1 * c + (1 << 13)) >> 14)), f"round {rounds}"
+        rounds += 1
+        pairs += n // 2
+    assert rounds == 40
+    assert pairs > 4000
+
+
 def test_argmax_is_the_first_maximum(tmp_path):
     # ties, equal top bytes, all-negative vectors, the s32 extremes, n = 1..4 and up to 300
     import numpy as np

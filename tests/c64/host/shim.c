@@ -273,6 +273,22 @@ void __fastcall__ vec_gate(int16_t* hb, const int16_t* h3, uint8_t n)
     }
 }
 
+uint8_t rope_hs;
+
+void __fastcall__ vec_rope(int16_t* v, const int16_t* row, uint8_t n)
+{
+    uint8_t i;
+    int64_t v0, v1, c, s;
+    for (i = 0; i < n; i += 2) {
+        c = row[i % rope_hs];
+        s = row[i % rope_hs + 1];
+        v0 = v[i];
+        v1 = v[i + 1];
+        v[i] = host_sat16((int32_t)((v0 * c - v1 * s + (1 << 13)) >> FRAC_ROPE));
+        v[i + 1] = host_sat16((int32_t)((v0 * s + v1 * c + (1 << 13)) >> FRAC_ROPE));
+    }
+}
+
 uint16_t __fastcall__ vec_argmax(const int32_t* v, uint16_t n)
 {
     uint16_t i, best = 0;
