@@ -105,17 +105,6 @@ void trace_logits(void) { TRACE_HOOK(8); }
 /* ---------------------------------------------------------------------------------------------
  * Small helpers
  */
-static int16_t sat16(int32_t v)
-/* Clamp to [-32767, 32767]                                                           [sat16] */
-{
-    if (v > 32767L) {
-        return 32767;
-    }
-    if (v < -32767L) {
-        return -32767;
-    }
-    return (int16_t)v;
-}
 
 static void fetch_table(void* dst, uint8_t tensor, uint16_t len)
 /* Copy a table region into RAM. */
