@@ -53,11 +53,11 @@
         .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq, _matvec_kdots, _matvec_krow, _mv_krow
         .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
         .export _mv_add, _mv_wsq, _mv_kq
-        .import rescale_tail
+        .import rescale_tail, umul16
 .ifdef __SIM6502__
         .import reu_dma
 .endif
-        .importzp mp1, mp2, mp3, mp4, mr0, ra0, rsh, rneg
+        .importzp mp1, mr0, ra0, rf0, rsh, rneg
 
 COLS    = 64                            ; columns of the unrolled kernel (reu_format GROUP)
 
@@ -66,13 +66,9 @@ outp:   .res    2                       ; -> out[r]
 recp:   .res    2                       ; -> record of row r
 wsqp:   .res    2                       ; -> wsq[r]
 reucur: .res    3                       ; REU address of row r
-rowcnt: .res    2                       ; rows left
+rowcnt: .res    2                       ; -(rows left)
 v0:     .res    3                       ; sum of squares / 2S (24-bit)
 lx:     .res    1                       ; carry count of a pass
-sp1:    .res    2                       ; -> sqlo + S hi  (mp1-mp4 hold S lo)
-sp2:    .res    2                       ; -> sqhi + S hi
-sp3:    .res    2                       ; -> nsqlo + ~S hi
-sp4:    .res    2                       ; -> nsqhi + ~S hi
 tp1:    .res    2                       ; -> sqlo + F lo
 tp2:    .res    2                       ; -> sqhi + F lo
 tp3:    .res    2                       ; -> nsqlo + ~F lo
@@ -272,10 +268,17 @@ rows_begin:
         sta     reucur+1                ;
         lda     _mv_reu+2               ;
         sta     reucur+2                ;
-        lda     _mv_rows                ;
+        sec                             ; rowcnt = -rows (counted up to 0)
+        lda     #0                      ;
+        sbc     _mv_rows                ;
         sta     rowcnt                  ;
-        lda     _mv_rows+1              ;
+        lda     #0                      ;
+        sbc     _mv_rows+1              ;
         sta     rowcnt+1                ;
+        lda     #<hi_end                ; the high pass returns to dot_row
+        sta     hi_jmp+1                ;
+        lda     #>hi_end                ;
+        sta     hi_jmp+2                ;
         lda     _mv_wsq                 ;
         sta     wsqp                    ;
         lda     _mv_wsq+1               ;
@@ -290,6 +293,7 @@ rows_begin:
         lda     #0                      ;
         sbc     xsq+2                   ;
         sta     dr_k2+1                 ;
+        sta     mr_k2+1                 ;
         lda     #0                      ; REU: no interrupts, both addresses
         sta     REU_IRQMASK             ; count up; C64 address and length set once
         sta     REU_CONTROL             ; (dot_row's fetches autoload them back)
@@ -357,7 +361,7 @@ dr_k2:  adc     #0                      ; (K byte 2, patched)
         sta     v0+2                    ;
         rts                             ;
 
-; NEXT_ROW: wsqp += 3, rowcnt -= 1
+; NEXT_ROW: wsqp += 3, rowcnt += 1 (counts up to 0)
 .macro  NEXT_ROW
         clc                             ;
         lda     wsqp                    ;
@@ -365,10 +369,10 @@ dr_k2:  adc     #0                      ; (K byte 2, patched)
         sta     wsqp                    ;
         bcc     :+                      ;
         inc     wsqp+1                  ;
-:       lda     rowcnt                  ;
+:       inc     rowcnt                  ;
         bne     :+                      ;
-        dec     rowcnt+1                ;
-:       dec     rowcnt                  ;
+        inc     rowcnt+1                ;
+:
 .endmacro
 
 ; ----------------------------------------------------------------------------
@@ -486,11 +490,10 @@ _matvec_kdots:
         sta     wsqp                    ;
         bcc     :+                      ;
         inc     wsqp+1                  ;
-:       lda     rowcnt                  ; rows - 1
+:       inc     rowcnt                  ; rows - 1 (counted up to 0)
         bne     :+                      ;
-        dec     rowcnt+1                ;
-:       dec     rowcnt                  ;
-        jmp     @row                    ;
+        inc     rowcnt+1                ;
+:       jmp     @row                    ;
 
 ; ----------------------------------------------------------------------------
 ; matvec_krow: X = j; the rows' bytes are offset binary like the weights (u = L + 128 = lo,
@@ -572,25 +575,12 @@ _matvec_krow:
         rts                             ;
 
 ; ----------------------------------------------------------------------------
-; scale_begin: multiplicand pointers for S lo (mp1-mp4) and S hi (sp1-sp4); the table pages of
-; all four pointer sets are mul_init's (copied from mp1-mp4)
+; scale_begin: the table pages of the F pointer sets (tp, up) are mul_init's (copied from
+; mp1-mp4); the fst tables of S
 
 scale_begin:
-        lda     _mv_s                   ; S lo
-        sta     mp1                     ;
-        sta     mp2                     ;
-        eor     #$FF                    ;
-        sta     mp3                     ;
-        sta     mp4                     ;
-        lda     _mv_s+1                 ; S hi
-        sta     sp1                     ;
-        sta     sp2                     ;
-        eor     #$FF                    ;
-        sta     sp3                     ;
-        sta     sp4                     ;
-        ldx     #6                      ; pages: sp/tp/up n+1 = mp n+1
+        ldx     #6                      ; pages: tp/up n+1 = mp n+1
 @pg:    lda     mp1+1,x                 ;
-        sta     sp1+1,x                 ;
         sta     tp1+1,x                 ;
         sta     up1+1,x                 ;
         dex                             ;
@@ -655,33 +645,6 @@ fs_build:
         sta     fs_ok                   ;
         rts                             ;
 
-; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
-.macro  PROD    p1, p2, p3, p4
-        sec                             ;
-        lda     (p1),y                  ;
-        sbc     (p3),y                  ;
-        tax                             ;
-        lda     (p2),y                  ;
-        sbc     (p4),y                  ;
-.endmacro
-
-; ACC k: mr[k..k+1] += A:X (high:low), carry rippled up to mr[k+3]
-.macro  ACC     k
-        sta     tmp1                    ;
-        txa                             ;
-        clc                             ;
-        adc     mr0+k                   ;
-        sta     mr0+k                   ;
-        lda     tmp1                    ;
-        adc     mr0+k+1                 ;
-        sta     mr0+k+1                 ;
-        bcc     :+                      ;
-        inc     mr0+k+2                 ;
-        bne     :+                      ;
-        inc     mr0+k+3                 ;
-:
-.endmacro
-
 ; ROWP k: mr[k..k+2] += Y * F (k = 1, 2: the byte of |S| in Y); mr[k+2] is written, not added
 ;   (the partial sum so far is below 2^(8k+16)); no carry leaves mr[k+2]
 .macro  ROWP    k
@@ -717,26 +680,19 @@ fs_build:
 :
 .endmacro
 
-; f_slow: A = F lo, X = F hi: F = mulhi16(M, S) from four products (M < 2^15), M at recp
-f_slow: lda     #0                      ; clear mr2-mr5 (mr1 is stored below)
-        sta     mr0+2                   ;
-        sta     mr0+3                   ;
-        sta     mr0+4                   ;
-        sta     mr0+5                   ;
-        ldy     #0                      ; M lo
+; f_slow: A = F lo, X = F hi: F = mulhi16(M, S) by mul.s's umul16 (M < 2^15: 0, or not from
+;   the exporter; the product is M * S, not |x.w| * F, so mr0-mr3 are free), M at recp
+f_slow: ldy     #0                      ; ra = M
         lda     (recp),y                ;
-        tay                             ;
-        PROD    mp1, mp2, mp3, mp4      ; M lo * S lo: high byte only
-        sta     mr0+1                   ;
-        PROD    sp1, sp2, sp3, sp4      ; M lo * S hi at byte 1
-        ACC     1                       ;
-        ldy     #1                      ; M hi
+        sta     ra0                     ;
+        iny                             ;
         lda     (recp),y                ;
-        tay                             ;
-        PROD    mp1, mp2, mp3, mp4      ; M hi * S lo at byte 1
-        ACC     1                       ;
-        PROD    sp1, sp2, sp3, sp4      ; M hi * S hi at byte 2
-        ACC     2                       ;
+        sta     ra0+1                   ;
+        lda     _mv_s                   ; rf = S
+        sta     rf0                     ;
+        lda     _mv_s+1                 ;
+        sta     rf0+1                   ;
+        jsr     umul16                  ; mr0-mr3 = M * S
         lda     mr0+1                   ; F = bytes 3:2 + bit 15
         asl                             ;
         lda     mr0+2                   ;
@@ -747,12 +703,16 @@ f_slow: lda     #0                      ; clear mr2-mr5 (mr1 is stored below)
 :       rts                             ;
 
 ; ----------------------------------------------------------------------------
-; matvec_run: per row, after dot_row: S = (v - sum w^2) / 2 (x.w, |S| < 2^20), F =
-;   mulhi16(M, S) (fst tables, or four products for M < 2^15), P = |S| * F (u48, mr0-mr5) by
-;   quarter squares (Y = |S|'s bytes against the F pointer sets), y = rescale(S, F, sh),
-;   sh = e + sS - 16. Shifts 17..24 (all the model's but 16): y = (P >> 16 + 2^(k-1)) >> k,
-;   k = sh - 16, the last bit shifted out is the rounding; for S < 0 that needs P's low 16 bits
-;   nonzero (then P - 1 has P's upper bits). Otherwise mul.s's rescale_tail.
+; matvec_run: per row, the passes (dot_row's code, entered by jmp; the high pass returns to
+;   mr_hi): S = (v - sum w^2) / 2 (x.w, |S| < 2^20), F = mulhi16(M, S) (fst tables, or four
+;   products for M < 2^15), P = |S| * F (u48, mr0-mr5) by quarter squares (Y = |S|'s bytes
+;   against the F pointer sets), y = rescale(S, F, sh), sh = e + sS - 16. Fast path: shifts
+;   17..24 (all the model's but 16) and |S| < 2^16 (so P < 2^32): with k = sh - 16,
+;   q = (P >> 16) >> k (a 16-bit shift, lsr mr3 / ror A, entered after 8 - k steps), c = the
+;   last bit out, y = q + c for S >= 0; for S < 0 y = -(q + c) when P's low 16 bits are
+;   nonzero (then P - 1 has P's upper bits). The shift ends in a jmp, patched per call, to
+;   the store or add of +-(q + c): c is the carry into the first byte (for the add of
+;   -(q + c), inverted to a borrow). Everything else: mul.s's rescale_tail.
 
 _matvec_run:
         jsr     rows_begin              ;
@@ -760,7 +720,7 @@ _matvec_run:
         lda     _mv_ss                  ; sh - 17 = e + (sS - 33)
         sec                             ;
         sbc     #33                     ;
-        sta     @ss+1                   ;
+        sta     mr_ss+1                 ;
         lda     _mv_out                 ;
         sta     outp                    ;
         lda     _mv_out+1               ;
@@ -769,11 +729,40 @@ _matvec_run:
         sta     recp                    ;
         lda     _mv_rec+1               ;
         sta     recp+1                  ;
-@row:   lda     rowcnt                  ;
+        lda     #<mr_hi                 ; the high pass returns here
+        sta     hi_jmp+1                ;
+        lda     #>mr_hi                 ;
+        sta     hi_jmp+2                ;
+        ldx     #0                      ; the shift's exits: store or add
+        lda     _mv_add                 ;
+        beq     :+                      ;
+        ldx     #4                      ;
+:       lda     mr_tgt,x                ;
+        sta     mr_jp+1                 ;
+        lda     mr_tgt+1,x              ;
+        sta     mr_jp+2                 ;
+        lda     mr_tgt+2,x              ;
+        sta     mr_jn+1                 ;
+        lda     mr_tgt+3,x              ;
+        sta     mr_jn+2                 ;
+        lda     rowcnt                  ; no rows: done
         ora     rowcnt+1                ;
         bne     :+                      ;
         rts                             ;
-:       jsr     dot_row                 ; v = sum (x+w)^2 - sum x^2
+:       jmp     dot_row                 ; v = sum (x+w)^2 - sum x^2 (ends at mr_hi)
+mr_hi:  stx     lx                      ; H = K1 + sum of high bytes (16-bit), as in hi_end
+        sbc     lx                      ;
+        tay                             ;
+        txa                             ;
+        sbc     #0                      ;
+        tax                             ;
+        tya                             ; v = L + 256 H + 65536 K2: byte 1
+        clc                             ;
+        adc     v0+1                    ;
+        sta     v0+1                    ;
+        txa                             ; byte 2 (in X)
+mr_k2:  adc     #0                      ; (K byte 2, patched by rows_begin)
+        tax                             ;
         ldy     #0                      ; 2S = v - sum w^2 (24-bit)
         sec                             ;
         lda     v0                      ;
@@ -784,10 +773,10 @@ _matvec_run:
         sbc     (wsqp),y                ;
         sta     ab+1                    ;
         iny                             ;
-        lda     v0+2                    ;
+        txa                             ;
         sbc     (wsqp),y                ;
         sta     rneg                    ; rneg = sign
-        bpl     @half                   ;
+        bpl     mr_half                 ;
         tax                             ; |2S| = -2S
         sec                             ;
         lda     #0                      ;
@@ -799,16 +788,16 @@ _matvec_run:
         txa                             ;
         eor     #$FF                    ;
         adc     #0                      ;
-@half:  lsr                             ; |S| = |2S| / 2 (2S is even)
+mr_half: lsr                            ; |S| = |2S| / 2 (2S is even)
         sta     ab+2                    ;
         ror     ab+1                    ;
         ror     ab                      ;
         ldy     #1                      ; F: M hi
         lda     (recp),y                ;
-        bmi     @fst                    ;
+        bmi     mr_fst                  ;
         jsr     f_slow                  ; M < 2^15 (0, or not from the exporter): products
-        jmp     @setf                   ;
-@fst:   tax                             ;
+        jmp     mr_setf                 ;
+mr_fst: tax                             ;
         dey                             ; M lo
         lda     (recp),y                ;
         tay                             ;
@@ -825,9 +814,9 @@ _matvec_run:
         asl     tmp1                    ; F = bytes 3:2 + bit 15
         tya                             ;
         adc     #0                      ;
-        bcc     @setf                   ;
+        bcc     mr_setf                 ;
         inx                             ; carry into F hi
-@setf:  sta     tp1                     ; F lo (A) -> tp
+mr_setf: sta     tp1                    ; F lo (A) -> tp
         sta     tp2                     ;
         eor     #$FF                    ;
         sta     tp3                     ;
@@ -858,107 +847,171 @@ _matvec_run:
         bcc     :+                      ;
         inc     mr0+2                   ; (no carry out: 255 * 255 < $FF00)
 :       ldy     ab+1                    ; byte 1 (0: nothing to add)
-        bne     @p1                     ;
+        bne     mr_p1                   ;
         sty     mr0+3                   ;
-        beq     @b2                     ; (always)
-@p1:    ROWP    1                       ;
-@b2:    ldy     ab+2                    ; byte 2 (0 for |x.w| < 2^16)
-        bne     @p2                     ;
-        sty     mr0+4                   ;
-        beq     @sh                     ; (always)
-@p2:    ROWP    2                       ;
-@sh:    ldy     #2                      ; sh - 17 = e + sS - 33
+        beq     mr_b2                   ; (always)
+mr_p1:  ROWP    1                       ;
+mr_b2:  ldy     ab+2                    ; byte 2 (0 for |x.w| < 2^16: then P < 2^32)
+        bne     mr_p2                   ;
+        ldy     #2                      ; sh - 17 = e + sS - 33
         lda     (recp),y                ;
         clc                             ;
-@ss:    adc     #0                      ; (sS - 33, patched)
+mr_ss:  adc     #0                      ; (sS - 33, patched)
         cmp     #8                      ;
-        bcs     @gen                    ; sh outside 17..24
+        bcs     mr_gen0                 ; sh outside 17..24 (C = 1)
         bit     rneg                    ;
-        bpl     @fast                   ;
+        bpl     mr_fast                 ; (C = 0)
         ldx     mr0                     ; S < 0: P's low 16 bits must not be 0
-        bne     @fast                   ;
+        bne     mr_fneg                 ;
         ldx     mr0+1                   ;
-        bne     @fast                   ;
+        bne     mr_fneg                 ;
         sec                             ; (C = 1 for the adc below)
-@gen:   adc     #16                     ; sh (C = 1)
-        sta     rsh                     ;
+mr_gen0: ldx     #0                     ; P < 2^32
+        stx     mr0+4                   ;
+        adc     #16                     ; sh (C = 1)
+mr_gen: sta     rsh                     ;
         lda     #0                      ;
         sta     mr0+5                   ;
         jsr     rescale_tail            ; ra0-ra3 = y
-        jmp     @out                    ;
-@fast:  tax                             ; k - 1
-        ldy     shent,x                 ; enter the shifts after 8 - k of them
-        sty     @br+1                   ;
-        lda     mr0+2                   ; A = mr2
-        clv                             ;
-@br:    bvc     @ch                     ; (offset patched; V = 0 always)
-@ch:    .repeat 8                       ; mr4:mr3:A >>= 1 (12 cycles each)
-        lsr     mr0+4                   ;
-        ror     mr0+3                   ;
-        ror                             ;
-        .endrepeat
-        adc     #0                      ; + the last bit out (round half up)
-        sta     ra0                     ;
-        lda     mr0+3                   ;
-        adc     #0                      ;
-        sta     ra0+1                   ;
-        lda     mr0+4                   ;
-        adc     #0                      ;
-        sta     ra0+2                   ;
-        lda     #0                      ;
-        sta     ra0+3                   ;
-        bit     rneg                    ; S < 0: y = -y
-        bpl     @out                    ;
-        sec                             ;
-        lda     #0                      ;
-        sbc     ra0                     ;
-        sta     ra0                     ;
-        lda     #0                      ;
-        sbc     ra0+1                   ;
-        sta     ra0+1                   ;
-        lda     #0                      ;
-        sbc     ra0+2                   ;
-        sta     ra0+2                   ;
-        lda     #0                      ;
-        sbc     #0                      ;
-        sta     ra0+3                   ;
-@out:   ldy     #0                      ; out[r] = or += y
-        lda     _mv_add                 ;
-        bne     @add                    ;
-        lda     ra0                     ;
-        sta     (outp),y                ;
-        iny                             ;
-        lda     ra0+1                   ;
-        sta     (outp),y                ;
-        iny                             ;
-        lda     ra0+2                   ;
-        sta     (outp),y                ;
-        iny                             ;
-        lda     ra0+3                   ;
-        sta     (outp),y                ;
-        jmp     @next                   ;
-@add:   clc                             ;
+        ldy     #0                      ; out[r] = or += y
         ldx     #4                      ;
-@ad:    lda     ra0,y                   ;
+        lda     _mv_add                 ;
+        bne     mr_gad                  ;
+mr_gst: lda     ra0,y                   ;
+        sta     (outp),y                ;
+        iny                             ;
+        dex                             ;
+        bne     mr_gst                  ;
+        beq     mr_gx                   ; (always)
+mr_gad: clc                             ;
+mr_ga:  lda     ra0,y                   ;
         adc     (outp),y                ;
         sta     (outp),y                ;
         iny                             ;
         dex                             ;
-        bne     @ad                     ;
-@next:  clc                             ; out += 4
-        lda     outp                    ;
+        bne     mr_ga                   ;
+mr_gx:  jmp     mr_next                 ;
+mr_p2:  ROWP    2                       ; |S| >= 2^16: rescale_tail
+        ldy     #2                      ; sh = e + sS - 16
+        lda     (recp),y                ;
+        clc                             ;
+        adc     _mv_ss                  ;
+        sec                             ;
+        sbc     #16                     ;
+        jmp     mr_gen                  ;
+mr_fneg: ora     #8                     ; the negative rows' shift (C = 0)
+mr_fast: tax                            ; k - 1 (+ 8 for S < 0)
+        ldy     shent,x                 ; enter the shifts after 8 - k of them
+        sty     mr_br+1                 ;
+        lda     mr0+2                   ; A = mr2
+mr_br:  bcc     mr_chp                  ; (offset patched; C = 0 always)
+mr_chp: .repeat 8                       ; S >= 0: mr3:A >>= 1 (7 cycles each)
+        lsr     mr0+3                   ;
+        ror                             ;
+        .endrepeat
+mr_jp:  jmp     mr_pst                  ; (mr_pst or mr_pad, patched)
+mr_chn: .repeat 8                       ; S < 0
+        lsr     mr0+3                   ;
+        ror                             ;
+        .endrepeat
+mr_jn:  jmp     mr_nst                  ; (mr_nst or mr_nad, patched)
+        .assert mr_chn - mr_chp = 27, error, "dot8.s: shent assumes 8 shifts of 3 bytes + jmp"
+
+; the shift's exits: A = q lo, mr3 = q hi, C = c (the bit shifted out last); y = +-(q + c)
+mr_pst: ldy     #0                      ; out[r] = q + c
+        adc     #0                      ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     mr0+3                   ;
+        adc     #0                      ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     #0                      ; (q + c <= 2^15)
+        sta     (outp),y                ;
+        iny                             ;
+        sta     (outp),y                ;
+        jmp     mr_next                 ;
+mr_nst: ldy     #0                      ; out[r] = -(q + c) = ~(q - 1 + c)
+        sbc     #0                      ;
+        eor     #$FF                    ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     mr0+3                   ;
+        sbc     #0                      ;
+        eor     #$FF                    ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     #0                      ; $FF, or 0 for q + c = 0 (a borrow)
+        sbc     #0                      ;
+        eor     #$FF                    ;
+        sta     (outp),y                ;
+        iny                             ;
+        sta     (outp),y                ;
+        jmp     mr_next                 ;
+mr_pad: ldy     #0                      ; out[r] += q + c
+        adc     (outp),y                ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     mr0+3                   ;
+        adc     (outp),y                ;
+        sta     (outp),y                ;
+        bcc     mr_next                 ; no carry: bytes 2, 3 stay
+        iny                             ;
+        lda     (outp),y                ;
+        adc     #0                      ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     (outp),y                ;
+        adc     #0                      ;
+        sta     (outp),y                ;
+        jmp     mr_next                 ;
+mr_nad: rol                             ; out[r] -= q + c: C = 1 - c (the borrow), A = q lo
+        eor     #1                      ;
+        ror                             ;
+        sta     mr0+2                   ;
+        ldy     #0                      ;
+        lda     (outp),y                ;
+        sbc     mr0+2                   ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     (outp),y                ;
+        sbc     mr0+3                   ;
+        sta     (outp),y                ;
+        bcs     mr_next                 ; no borrow: bytes 2, 3 stay
+        iny                             ;
+        lda     (outp),y                ;
+        sbc     #0                      ;
+        sta     (outp),y                ;
+        iny                             ;
+        lda     (outp),y                ;
+        sbc     #0                      ;
+        sta     (outp),y                ;
+mr_next:
+        lda     outp                    ; out += 4
+        clc                             ;
         adc     #4                      ;
         sta     outp                    ;
         bcc     :+                      ;
         inc     outp+1                  ;
-:       clc                             ; rec += stride
-        lda     recp                    ;
+        clc                             ;
+:       lda     recp                    ; rec += stride (C = 0)
         adc     _mv_rec_stride          ;
         sta     recp                    ;
         bcc     :+                      ;
         inc     recp+1                  ;
-:       NEXT_ROW                        ;
-        jmp     @row                    ;
+        clc                             ;
+:       lda     wsqp                    ; wsq += 3 (C = 0)
+        adc     #3                      ;
+        sta     wsqp                    ;
+        bcc     :+                      ;
+        inc     wsqp+1                  ;
+:       inc     rowcnt                  ; rows counted up to 0
+        beq     :+                      ;
+        jmp     dot_row                 ;
+:       inc     rowcnt+1                ;
+        beq     :+                      ;
+        jmp     dot_row                 ;
+:       rts                             ;
 
 ; ----------------------------------------------------------------------------
 ; the unrolled kernel: column j's operands are patched by matvec_patch
@@ -977,12 +1030,14 @@ _matvec_run:
 lo_col: PASS    sq2lo                   ; low bytes of the squares
         jmp     lo_end                  ;
 hi_col: PASS    sq2hi                   ; high bytes
-        jmp     hi_end                  ;
+hi_jmp: jmp     hi_end                  ; (hi_end, or mr_hi in matvec_run: patched)
 HI_LO   = hi_col - lo_col               ; from a column of the low pass to the same in the high
         .assert HI_LO = 9 * COLS + 3, error, "dot8.s: a kernel column is not 9 bytes"
 
         .segment "RODATA"
-shent:  .byte   35, 30, 25, 20, 15, 10, 5, 0 ; matvec_run: bytes of shifts to skip, k = 1..8
+shent:  .byte   21, 18, 15, 12, 9, 6, 3, 0  ; matvec_run: bytes of shifts to skip, k = 1..8,
+        .byte   48, 45, 42, 39, 36, 33, 30, 27 ; then for S < 0 (the second chain)
+mr_tgt: .addr   mr_pst, mr_nst, mr_pad, mr_nad ; matvec_run: the shift's exits, store / add
 lo_at:  .repeat COLS+1, J               ; address of column J's code, low bytes then high
         .byte   <(lo_col + 9 * J)
         .endrepeat
