@@ -29,9 +29,10 @@
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1,
 ;                 ptr2, tmp1, tmp3, tmp4
 ;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
-;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
+;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rf0-rf1, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
 ;                 keeps fst0-fst2 (HIBSS) = the products m * S of the last S between calls;
-;                 patches immediates in its own and dot_row's code (sS, -sum x^2, shift entry)
+;                 patches its own and dot_row's code (sS, -sum x^2, shift entry, the shift's
+;                 store/add exits, the high pass's return jmp: rows_begin sets it back)
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
 ;   matvec_kdots  in: mv_reu (L_0), mv_stride (= n), mv_rows, mv_wsq (-> u32 C_t), mv_kq, mv_out,
 ;                 patched q   out: mv_out[0..rows)   clobbers: as matvec_run
@@ -43,9 +44,10 @@
 ;   The kernel needs 1 <= n <= 64 and shifts e + sS - 16 >= 1 (the exporter guarantees both).
 ;
 ; Coupling: DMA straight through the REU's registers (reu.inc); the multiply tables of mul.s
-; (mul_init first; rescale_tail rounds and shifts for shifts outside 17..24). Cycles: about 23
-; per multiply-add, plus about 780 per row (DMA, sums, F = mulhi16(M, S) from the fst tables of
-; m * S, built once per new S, about 9,000 cycles; |x.w| * F by quarter squares, shift).
+; (mul_init first; rescale_tail rounds and shifts for shifts outside 17..24 and |x.w| >= 2^16;
+; umul16 for M < 2^15). Cycles: about 23 per multiply-add, plus about 680 per row (DMA, sums,
+; F = mulhi16(M, S) from the fst tables of m * S, built once per new S, about 9,000 cycles;
+; |x.w| * F by quarter squares, a 16-bit shift, the rounding bit carried into the store/add).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp4
         .include "reu.inc"              ; REU registers
