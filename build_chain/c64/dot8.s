@@ -30,7 +30,7 @@
 ;                 ptr2, tmp1, tmp3, tmp4
 ;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
 ;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rf0-rf1, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
-;                 keeps fst0-fst2 (HIBSS) = the products m * S of the last S between calls;
+;                 keeps fst0-fst2 (HIBSS) = m * S + 2^15 of the last S between calls;
 ;                 patches its own and dot_row's code (sS, -sum x^2, shift entry, the shift's
 ;                 store/add exits, the high pass's return jmp: rows_begin sets it back)
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
@@ -90,8 +90,8 @@ ab:     .res    3                       ; |x.w| of the row
 sq2lo:  .res    512                     ; low byte of (m-256)^2, m = 0..511 (0..510 are read)
 sq2hi:  .res    512                     ; high byte of (m-256)^2
         .segment "HIBSS"
-fst1:   .res    256                     ; byte 1 of m * S, m = 0..255 (S = fs_s)
-fst2:   .res    256                     ; byte 2 of m * S
+fst1:   .res    256                     ; byte 1 of m * S + 2^15, m = 0..255 (S = fs_s)
+fst2:   .res    256                     ; byte 2 of m * S + 2^15
 fst0:   .res    128                     ; byte 0 of m * S, m = 128..255
         .segment "BSS"
 kl:     .res    3                       ; matvec_kdots: vL' of the position
@@ -598,8 +598,9 @@ scale_begin:
         bne     fs_build                ;
         rts                             ;
 
-; fs_build: fst1/fst2[m] = bytes 1/2 and fst0[m-128] = byte 0 of m * S (24-bit), m = 0..255;
-;   A = byte 1, tmp1 = byte 0, tmp2 = byte 2; the adds' immediates are patched to S
+; fs_build: fst1/fst2[m] = bytes 1/2 and fst0[m-128] = byte 0 of m * S + 2^15 (24-bit; the
+;   2^15 is F's rounding, matvec_run takes 128 off F), m = 0..255; A = byte 1, tmp1 = byte 0,
+;   tmp2 = byte 2; the adds' immediates are patched to S
 fs_build:
         lda     _mv_s                   ; S into the adds' immediates
         sta     fs_s                    ;
@@ -609,10 +610,11 @@ fs_build:
         sta     fs_s+1                  ;
         sta     @a1+1                   ;
         sta     @b1+1                   ;
-        lda     #0                      ; m * S = 0
+        lda     #0                      ; m * S + 2^15 = $008000
         sta     tmp1                    ;
         sta     tmp2                    ;
         tay                             ; m
+        lda     #$80                    ;
         clc                             ; (C = 0 at each add)
 @lo:    sta     fst1,y                  ; m = 0..127: bytes 1, 2
         tax                             ;
@@ -798,33 +800,34 @@ mr_half: lsr                            ; |S| = |2S| / 2 (2S is even)
         lda     (recp),y                ;
         bmi     mr_fst                  ;
         jsr     f_slow                  ; M < 2^15 (0, or not from the exporter): products
-        jmp     mr_setf                 ;
-mr_fst: tax                             ;
-        dey                             ; M lo
-        lda     (recp),y                ;
-        tay                             ;
-        lda     fst1,y                  ; M * S = T[lo] + 256 T[hi], T[m] = m * S:
-        clc                             ; byte 1 = T1[lo] + T0[hi]
-        adc     fst0-128,x              ;
-        sta     tmp1                    ;
-        lda     fst2,y                  ; byte 2 = T2[lo] + T1[hi] + carry
-        adc     fst1,x                  ;
-        tay                             ;
-        lda     fst2,x                  ; byte 3 = T2[hi] + carry
-        adc     #0                      ;
-        tax                             ;
-        asl     tmp1                    ; F = bytes 3:2 + bit 15
-        tya                             ;
-        adc     #0                      ;
-        bcc     mr_setf                 ;
-        inx                             ; carry into F hi
 mr_setf: sta     tp1                    ; F lo (A) -> tp
         sta     tp2                     ;
         eor     #$FF                    ;
         sta     tp3                     ;
         sta     tp4                     ;
-        txa                             ; F hi (X) -> up
-        sta     up1                     ;
+        txa                             ; F hi (X)
+        jmp     mr_seth                 ;
+mr_fst: tax                             ;
+        dey                             ; M lo
+        lda     (recp),y                ;
+        tay                             ;
+        lda     fst1,y                  ; T'[m] = m * S + 2^15: T'[lo] + 256 T'[hi] =
+        clc                             ; M * S + 2^15 + 2^23, so F = its bytes 3:2 - 128
+        adc     fst0-128,x              ; byte 1 = T'1[lo] + T'0[hi]: the carry
+        lda     fst2,y                  ; byte 2 = T'2[lo] + T'1[hi] + carry
+        adc     fst1,x                  ;
+        eor     #$80                    ; F lo = byte 2 - 128 (-> tp)
+        sta     tp1                     ;
+        sta     tp2                     ;
+        eor     #$FF                    ;
+        sta     tp3                     ;
+        sta     tp4                     ;
+        tay                             ; Y = ~F lo: bit 7 clear = a borrow
+        lda     fst2,x                  ; byte 3 = T'2[hi] + carry
+        adc     #0                      ;
+        cpy     #$80                    ; C = no borrow
+        sbc     #0                      ; F hi
+mr_seth: sta     up1                    ; F hi (A) -> up
         sta     up2                     ;
         eor     #$FF                    ;
         sta     up3                     ;
