@@ -3,15 +3,19 @@
 ;                                                                              [attention]
 ; (The scores k_t . q are dot8.s matvec_kdots.) Value sums multiply int16 cache rows by the
 ; 8-bit p_t with mul.s's quarter squares: p_t is the multiplicand (mset), and a signed 16-bit
-; v = (hi, lo) gives v*p = lo*p + (hi_u*p << 8) - (hi < 0 ? p << 16 : 0), a signed 24-bit term
-; (|v*p| < 2^23); rows with p_t = 0 are skipped.
+; v = (hi, lo) gives v*p = lo*p + (hi_u*p << 8) - (hi < 0 ? p << 16 : 0); hi = 0 and hi = -1
+; (most cache values) need the one product lo*p. Rows with p_t = 0 are skipped. The sums
+; acc[i] stay in att.s (att_acc) from the head's first att_values to its att_out.
 ;
 ; C prototypes (maths.h):
-;   void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
+;   void __fastcall__ att_values(const int16_t* v, const uint8_t* p, uint16_t n);
+;                     acc[i] += sum p[t] v[t][i] (wrapping s32), i < att_hs, t < n
 ;   uint16_t __fastcall__ att_recip(uint16_t d);      min(65535, 2^31 // d) for 2^15 <= d < 2^16
-;   void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n);
-;                     dst[i] = sat16(rescale(acc[i], att_inv, att_ish)) for i < n
+;   void __fastcall__ att_out(int16_t* dst, uint8_t n);
+;                     dst[i] = sat16(rescale(acc[i], att_inv, att_ish)), then acc[i] = 0, i < n
 ;   extern uint16_t att_inv; extern uint8_t att_ish;
+;   extern uint8_t att_acc[64];   acc[i]: bytes 0, 1 at [2i], [2i+1], bytes 2, 3 at [32 + 2i],
+;                                 [33 + 2i] (zero at start, as BSS; the sim harness reads it)
 ;   uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
 ;   extern uint8_t att_hs;                                       head size (1..16), set once
 ;   extern const uint8_t* att_exp8; extern uint8_t att_zc;     EXP8, min(255, first 0 of EXP8)
@@ -24,21 +28,23 @@
 ; mp1-mp4, f hi in fp1-fp4; zero bytes of d skipped), rounded, bytes sh>>3 and up shifted.
 ;
 ; Contract:
-;   att_values  in: n A/X; p, v, acc on the C stack (popped)          out: acc[0..hs) updated
+;   att_values  in: n A/X; p, v on the C stack (popped)          out: att_acc updated
 ;   att_recip   in: d A/X   out: A/X        clobbers: A X Y, ptr1, tmp1-tmp4 (16 shift-subtract steps)
-;   att_out     in: n A (>= 1); acc, dst on the C stack (popped); att_inv, att_ish (1..47)
-;               out: dst[0..n)     clobbers: A X Y, ptr1, ptr2, tmp1, mul.s rescale_zp's zero page
+;   att_out     in: n A (1..16); dst on the C stack (popped); att_inv, att_ish (1..47)
+;               out: dst[0..n), att_acc zero   clobbers: A X Y, ptr2, tmp1, tmp2, mul.s
+;               rescale_zp's zero page
 ;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_exp8, att_zc, att_f,
 ;               att_sh (1..47)                   out: p[0..n), A/X/sreg = sum p
 ;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp3, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
-;   the zero page above
+;   the zero page above; att_values patches its own loads
 ;   v rows are att_hs int16 each, back to back (the KV chunk buffer).
 ;
-; Coupling: mul.s's tables (mul_init first). Cycles: about 120 per multiply-add.
+; Coupling: mul.s's tables (mul_init first). Cycles: att_values about 80 per multiply-add
+; (hi = 0), 85 (hi = -1), 150 (other hi), plus about 70 per row (35 when p = 0).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
 
-        .export _att_values, _att_weights, _att_hs, _att_recip, _att_out, _att_inv, _att_ish
+        .export _att_values, _att_weights, _att_hs, _att_acc, _att_recip, _att_out, _att_inv, _att_ish
         .export _att_exp8, _att_zc, _att_f, _att_sh
         .importzp mp1, mp2, mp3, mp4, mr0, ra0, rf0, rsh
         .import rescale_zp
@@ -46,7 +52,7 @@
         .segment "ZEROPAGE"
 acnt:   .res    2                       ; rows left
 am:     .res    1                       ; the factor m
-at0:    .res    3                       ; term v*m (signed 24-bit)
+at0:    .res    1                       ; low byte of a product
 ahi:    .res    1                       ; v hi
 fp1:    .res    2                       ; -> sqlo + f hi  (mp1-mp4 hold f lo)
 fp2:    .res    2                       ; -> sqhi + f hi
@@ -63,7 +69,9 @@ _att_hs:        .res 1                  ; head size
 _att_inv:       .res 2                  ; att_out's factor
 _att_ish:       .res 1                  ; att_out's shift
 arow:   .res    1                       ; bytes per row (2 hs)
-vacc:   .res    64                      ; acc[0..hs) while att_values runs
+_att_acc:                               ; the sums acc[i] (att_values, att_out):
+vlo:    .res    32                      ; bytes 0, 1 of acc[i] at 2i
+vhi:    .res    32                      ; bytes 2, 3 of acc[i] at 2i
 _att_exp8:      .res 2                  ; -> EXP8 (256 bytes)
 _att_zc:        .res 1                  ; min(255, first index from which EXP8 is 0)
 _att_f:         .res 2                  ; f
@@ -77,17 +85,10 @@ wlo:    .res    1                       ; idx before the bit shift (low)
 
         .segment "CODE"
 
-; args: n A/X -> acnt; the three pointers from the C stack: sp+0 -> ptr3, sp+2 -> ptr2,
-; sp+4 -> ptr1; pop 6
+; args: n A/X -> acnt; from the C stack: sp+0 -> ptr3 (p), sp+2 -> ptr2 (v); pop 4
 args:   sta     acnt                    ;
         stx     acnt+1                  ;
-        ldy     #5                      ;
-        lda     (sp),y                  ;
-        sta     ptr1+1                  ;
-        dey                             ;
-        lda     (sp),y                  ;
-        sta     ptr1                    ;
-        dey                             ;
+        ldy     #3                      ;
         lda     (sp),y                  ;
         sta     ptr2+1                  ;
         dey                             ;
@@ -101,7 +102,7 @@ args:   sta     acnt                    ;
         sta     ptr3                    ;
         lda     sp                      ;
         clc                             ;
-        adc     #6                      ;
+        adc     #4                      ;
         sta     sp                      ;
         bcc     :+                      ;
         inc     sp+1                    ;
@@ -117,50 +118,6 @@ args:   sta     acnt                    ;
         eor     #$FF                    ;
         sta     mp3                     ;
         sta     mp4                     ;
-.endmacro
-
-; term: at0..at2 = k * am, k = (ahi, Y = lo); clobbers A X Y. Most small k have hi = 0 or
-; hi = -1 (then k * m = lo * m - (m << 8), negative as lo < 256): no second product.
-.macro  TERM
-        sec                             ; lo * m
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        sta     at0                     ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
-        ldy     ahi                     ; hi = 0: k * m = lo * m
-        bne     :+                      ;
-        sta     at0+1                   ;
-        sty     at0+2                   ; (Y = 0)
-        jmp     :++++                   ; (the end)
-:       cpy     #$FF                    ; hi = -1: lo * m - (m << 8)
-        bne     :+                      ;
-        sec                             ;
-        sbc     am                      ;
-        sta     at0+1                   ;
-        sty     at0+2                   ; (Y = $FF)
-        jmp     :+++                    ; (the end)
-:       sta     at0+1                   ;
-        sec                             ; hi_u * m
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        tax                             ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
-        sta     at0+2                   ;
-        txa                             ;
-        clc                             ;
-        adc     at0+1                   ;
-        sta     at0+1                   ;
-        bcc     :+                      ;
-        inc     at0+2                   ;
-:       bit     ahi                     ; hi < 0: - m << 16
-        bpl     :+                      ;
-        lda     at0+2                   ;
-        sec                             ;
-        sbc     am                      ;
-        sta     at0+2                   ;
-:
 .endmacro
 
 ; nextrow: ptr2 += 2 hs; acnt -= 1
@@ -225,34 +182,39 @@ _att_recip:
         rts                             ;
 
 ; ----------------------------------------------------------------------------
-; att_out: ptr1 = acc, ptr2 = dst, tmp1 = elements left; ra0-ra3 = rescale_zp(acc[i]), then
-; sat16: it fits when bytes 3, 2 extend byte 1's sign and it is not -32768
+; att_out: ptr2 = dst, tmp1 = 2n, X = 2i; ra0-ra3 = rescale_zp(acc[i]) (acc[i] then zeroed),
+; then sat16: it fits when bytes 3, 2 extend byte 1's sign and it is not -32768
 
 _att_out:
-        sta     tmp1                    ; n
-        ldy     #3                      ; acc (sp+0) -> ptr1, dst (sp+2) -> ptr2
+        asl                             ; 2n
+        sta     tmp1                    ;
+        ldy     #1                      ; dst (sp+0) -> ptr2
         lda     (sp),y                  ;
         sta     ptr2+1                  ;
         dey                             ;
         lda     (sp),y                  ;
         sta     ptr2                    ;
-        dey                             ;
-        lda     (sp),y                  ;
-        sta     ptr1+1                  ;
-        dey                             ;
-        lda     (sp),y                  ;
-        sta     ptr1                    ;
-        lda     sp                      ; pop 4
+        lda     sp                      ; pop 2
         clc                             ;
-        adc     #4                      ;
+        adc     #2                      ;
         sta     sp                      ;
-        bcc     @el                     ;
+        bcc     :+                      ;
         inc     sp+1                    ;
-@el:    ldy     #3                      ; ra = acc[i]
-:       lda     (ptr1),y                ;
-        sta     ra0,y                   ;
-        dey                             ;
-        bpl     :-                      ;
+:       ldx     #0                      ; 2i
+@el:    stx     tmp2                    ;
+        lda     #0                      ; ra = acc[i], acc[i] = 0
+        ldy     vlo,x                   ;
+        sty     ra0                     ;
+        sta     vlo,x                   ;
+        ldy     vlo+1,x                 ;
+        sty     ra0+1                   ;
+        sta     vlo+1,x                 ;
+        ldy     vhi,x                   ;
+        sty     ra0+2                   ;
+        sta     vhi,x                   ;
+        ldy     vhi+1,x                 ;
+        sty     ra0+3                   ;
+        sta     vhi+1,x                 ;
         lda     _att_inv                ;
         sta     rf0                     ;
         lda     _att_inv+1              ;
@@ -282,107 +244,139 @@ _att_out:
         lda     #$01                    ;
         bne     @fits2                  ; (always)
 @fits:  lda     ra0                     ;
-@fits2: ldy     #0                      ; dst[i] = A (low), X (high)
+@fits2: ldy     tmp2                    ; dst[i] = A (low), X (high)
         sta     (ptr2),y                ;
         iny                             ;
         txa                             ;
         sta     (ptr2),y                ;
-        clc                             ; next
-        lda     ptr1                    ;
-        adc     #4                      ;
-        sta     ptr1                    ;
-        bcc     :+                      ;
-        inc     ptr1+1                  ;
-:       clc                             ;
-        lda     ptr2                    ;
-        adc     #2                      ;
-        sta     ptr2                    ;
-        bcc     :+                      ;
-        inc     ptr2+1                  ;
-:       dec     tmp1                    ;
+        iny                             ; next
+        tya                             ;
+        tax                             ;
+        cpx     tmp1                    ;
         bne     @el                     ;
         rts                             ;
 
 ; ----------------------------------------------------------------------------
-; att_values: ptr1 = acc, ptr2 = v, ptr3 = p
+; att_values: ptr2 = v row, ptr3 = p; X = 2i walks the columns (acc[i] in vlo[2i..2i+1], bytes
+; 0, 1, and vhi[2i..2i+1], bytes 2, 3); the row's address is patched into the column loop's
+; loads (abs,x), so Y is free to index the product tables.
+
+; VPROD: at0 = low byte, A = high byte of lo * p (Y = lo); C = 1 after (a product >= 0)
+.macro  VPROD
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     at0                     ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+.endmacro
 
 _att_values:
         jsr     args                    ;
-        lda     arow                    ; copy acc in (4 hs bytes)
-        asl                             ;
-        tay                             ;
-@in:    dey                             ;
-        lda     (ptr1),y                ;
-        sta     vacc,y                  ;
-        tya                             ;
-        bne     @in                     ;
-@row:   lda     acnt                    ; rows left?
+        lda     acnt                    ; n = 0: nothing
         ora     acnt+1                  ;
-        bne     :+                      ;
+        bne     @row                    ;
         jmp     @out                    ;
-:
-        ldy     #0                      ; m = p_t
+@row:   ldy     #0                      ; m = p_t
         lda     (ptr3),y                ;
         bne     :+                      ; p = 0: nothing to add
         jmp     @skip                   ;
-:
-        sta     am                      ;
+:       sta     am                      ;
         MSET                            ;
-        ldx     #0                      ; 4i
-        ldy     #0                      ; 2i
-@col:   sty     tmp1                    ;
-        iny                             ;
-        lda     (ptr2),y                ;
-        sta     ahi                     ;
-        dey                             ;
-        lda     (ptr2),y                ;
-        tay                             ;
-        stx     tmp2                    ;
-        TERM                            ;
-        ldx     tmp2                    ;
-        clc                             ; acc[i] += term (sign-extended)
-        lda     vacc,x                  ;
-        adc     at0                     ;
-        sta     vacc,x                  ;
-        lda     vacc+1,x                ;
-        adc     at0+1                   ;
-        sta     vacc+1,x                ;
-        lda     at0+2                   ;
-        tay                             ;
-        adc     vacc+2,x                ;
-        sta     vacc+2,x                ;
-        tya                             ;
-        bmi     :+                      ;
-        lda     vacc+3,x                ;
+        lda     ptr2                    ; the row's address into the loads
+        sta     @vl+1                   ;
+        clc                             ;
+        adc     #1                      ;
+        sta     @vh+1                   ;
+        lda     ptr2+1                  ;
+        sta     @vl+2                   ;
         adc     #0                      ;
-        jmp     :++                     ;
-:       lda     vacc+3,x                ;
-        adc     #$FF                    ;
-:       sta     vacc+3,x                ;
-        inx                             ; next i
+        sta     @vh+2                   ;
+        ldx     #0                      ; 2i
+@col:
+@vl:    ldy     $FFFF,x                 ; lo (address patched)
+@vh:    lda     $FFFF,x                 ; hi (address patched)
+        bne     @hn                     ;
+        VPROD                           ; hi = 0: acc += lo * p
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo,x                   ;
+        sta     vlo,x                   ;
+        tya                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        bcc     @next                   ;
+        inc     vhi,x                   ;
+        bne     @next                   ;
+        inc     vhi+1,x                 ;
+@next:  inx                             ;
         inx                             ;
-        inx                             ;
-        inx                             ;
-        ldy     tmp1                    ;
-        iny                             ;
-        iny                             ;
-        cpy     arow                    ;
-        beq     @skip                   ;
-        jmp     @col                    ;
+        cpx     arow                    ;
+        bne     @col                    ;
+        jmp     @skip                   ;
+@hn:    cmp     #$FF                    ;
+        bne     @hg                     ;
+        VPROD                           ; hi = -1: acc += lo * p - (p << 8) (< 0)
+        sbc     am                      ; (C = 1; borrows: lo * p < p << 8)
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo,x                   ;
+        sta     vlo,x                   ;
+        tya                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        bcs     @next                   ; sign extension $FFFF + carry
+        lda     vhi,x                   ;
+        bne     :+                      ;
+        dec     vhi+1,x                 ;
+:       dec     vhi,x                   ;
+        jmp     @next                   ;
+@hg:    sta     ahi                     ; any hi: lo * p + (hi_u * p << 8) - (hi < 0 ? p << 16 : 0)
+        VPROD                           ;
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo,x                   ;
+        sta     vlo,x                   ;
+        tya                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        bcc     :+                      ;
+        inc     vhi,x                   ;
+        bne     :+                      ;
+        inc     vhi+1,x                 ;
+:       ldy     ahi                     ; + hi_u * p << 8
+        VPROD                           ;
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        tya                             ;
+        adc     vhi,x                   ;
+        sta     vhi,x                   ;
+        bcc     :+                      ;
+        inc     vhi+1,x                 ;
+:       bit     ahi                     ; hi < 0: - p << 16
+        bpl     @hx                     ;
+        lda     vhi,x                   ;
+        sec                             ;
+        sbc     am                      ;
+        sta     vhi,x                   ;
+        bcs     @hx                     ;
+        dec     vhi+1,x                 ;
+@hx:    jmp     @next                   ;
 @skip:  inc     ptr3                    ; next p
         bne     :+                      ;
         inc     ptr3+1                  ;
 :       jsr     nextrow                 ;
+        lda     acnt                    ; rows left?
+        ora     acnt+1                  ;
+        beq     @out                    ;
         jmp     @row                    ;
-@out:   lda     arow                    ; copy acc out
-        asl                             ;
-        tay                             ;
-@o:     dey                             ;
-        lda     vacc,y                  ;
-        sta     (ptr1),y                ;
-        tya                             ;
-        bne     @o                      ;
-        rts                             ;
+@out:   rts                             ;
 
 ; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
 .macro  PROD    p1, p2, p3, p4

@@ -90,14 +90,15 @@ uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n);
 
 /* ---- att.s: attention inner loops -------------------------------------------------------- */
 
-/* acc[i] += p[t] * v[t][i] (wrapping s32) for t < n, i < hs; v (n, hs) int16 rows. */
-void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
+/* acc[i] += p[t] * v[t][i] (wrapping s32) for t < n, i < hs; v (n, hs) int16 rows. The sums
+ * acc are att.s's own (att_acc; zero at start and after each att_out). */
+void __fastcall__ att_values(const int16_t* v, const uint8_t* p, uint16_t n);
 
 /* min(65535, 2^31 // d) for 2^15 <= d < 2^16 (the attention and sampler normalisers). */
 uint16_t __fastcall__ att_recip(uint16_t d);
 
-/* dst[i] = sat16(rescale(acc[i], att_inv, att_ish)) for i < n (n >= 1). */
-void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n);
+/* dst[i] = sat16(rescale(acc[i], att_inv, att_ish)) for i < n (1..16), then acc[i] = 0. */
+void __fastcall__ att_out(int16_t* dst, uint8_t n);
 extern uint16_t att_inv;
 extern uint8_t att_ish;
 

@@ -91,19 +91,20 @@ def test_attention_value_sums_and_output_are_exact(tmp_path):
     rounds = []
     for line in run.stdout.splitlines():
         kind, _, value = line.partition(" ")
-        if kind in "KPAB" and len(kind) == 1:
+        if kind in "HKPAB" and len(kind) == 1:
             vals.setdefault(kind, []).append(int(value))
-            if kind == "B" and len(vals["B"]) == 8:
+            if kind == "B" and len(vals["B"]) == vals["H"][0]:
                 rounds.append({k: np.array(v, np.int64) for k, v in vals.items()})
                 vals = {}
-    assert len(rounds) == 4
+    assert len(rounds) == 6
     for r in rounds:
-        k = r["K"].reshape(40, 8)
+        k = r["K"].reshape(40, int(r["H"][0]))
         assert np.array_equal(r["B"], wrap32(r["A"] + r["P"] @ k))
+    assert not [ln for ln in run.stdout.splitlines() if ln.startswith("Z ")]
     lines = [[int(v) for v in ln.split()[1:]] for ln in run.stdout.splitlines() if ln[:2] in ("D ", "O ")]
     recips = [v for v in lines if len(v) == 2]
     outs = np.array([v for v in lines if len(v) == 4], np.int64)
-    assert len(recips) == 300 and len(outs) == 240
+    assert len(recips) == 300 and len(outs) == 480
     for d, got in recips:
         assert got == min(65535, 2**31 // d), d
     acc, inv, ish, got = outs.T

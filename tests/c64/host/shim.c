@@ -176,13 +176,15 @@ void matvec_kdots(void)
     }
 }
 
-void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n)
+static int32_t att_sums[16];       /* att.s keeps the sums itself (att_acc) */
+
+void __fastcall__ att_values(const int16_t* v, const uint8_t* p, uint16_t n)
 {
     uint16_t t;
     uint8_t i;
     for (t = 0; t < n; ++t) {
         for (i = 0; i < att_hs; ++i) {
-            acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)((int32_t)v[t * att_hs + i] * p[t]));
+            att_sums[i] = (int32_t)((uint32_t)att_sums[i] + (uint32_t)((int32_t)v[t * att_hs + i] * p[t]));
         }
     }
 }
@@ -196,11 +198,12 @@ uint16_t __fastcall__ att_recip(uint16_t d)
     return d == 0x8000u ? 0xFFFF : (uint16_t)(0x80000000UL / d);
 }
 
-void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n)
+void __fastcall__ att_out(int16_t* dst, uint8_t n)
 {
     uint8_t i;
     for (i = 0; i < n; ++i) {
-        dst[i] = host_sat16(rescale(acc[i], att_inv, att_ish));
+        dst[i] = host_sat16(rescale(att_sums[i], att_inv, att_ish));
+        att_sums[i] = 0;
     }
 }
 
