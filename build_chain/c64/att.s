@@ -25,7 +25,8 @@
 ; sum p (< 2^24). idx >= zc <=> d = best - s_t >= D0 = ceil((2 zc - 1) 2^(sh-1) / f), found
 ; once per call by long division; then p_t = EXP8[255] (0 unless EXP8 has no zero) without a
 ; multiply. Otherwise idx = (d f + 2^(sh-1)) >> sh < zc: d f by quarter squares (f lo in
-; mp1-mp4, f hi in fp1-fp4; zero bytes of d skipped), rounded, bytes sh>>3 and up shifted.
+; mp1-mp4, f hi in fp1-fp4; byte k of d adds at mr k..k+2, a zero byte costs one store),
+; rounded; bytes sh>>3, +1 shifted right sh&7 bits, or left 8 - sh&7 for sh&7 >= 5.
 ;
 ; Contract:
 ;   att_values  in: n A/X; p, v on the C stack (popped)          out: att_acc updated
@@ -80,7 +81,7 @@ wp0:    .res    1                       ; EXP8[255]: p of d >= D0
 whb:    .res    1                       ; byte of the rounding bit 2^(sh-1)
 whv:    .res    1                       ; its value
 wsb:    .res    1                       ; sh >> 3
-wsr:    .res    1                       ; sh & 7
+wsr:    .res    1                       ; sh & 7, or sh & 7 - 8 when >= 5 (shift left)
 wlo:    .res    1                       ; idx before the bit shift (low)
 
         .segment "CODE"
@@ -388,20 +389,34 @@ _att_values:
         sbc     (p4),y                  ;
 .endmacro
 
-; ACC k: mr[k..k+1] += A:X (high:low), carry rippled up to mr[k+3]; clobbers tmp1
-.macro  ACC     k
-        sta     tmp1                    ;
+; BYTEK k: mr[k..k+2] = mr[k..k+1] + d_k * f (mr[k+2] new), d_k = wd+k; clobbers A X Y
+.macro  BYTEK   k
+        ldy     wd+k                    ;
+        beq     :+                      ; (zero)
+        PROD    mp1, mp2, mp3, mp4      ; d_k * f lo at k, k+1 (carry into k+2)
+        tay                             ;
         txa                             ;
         clc                             ;
         adc     mr0+k                   ;
         sta     mr0+k                   ;
-        lda     tmp1                    ;
+        tya                             ;
         adc     mr0+k+1                 ;
         sta     mr0+k+1                 ;
-        bcc     :+                      ;
-        inc     mr0+k+2                 ;
-        bne     :+                      ;
-        inc     mr0+k+3                 ;
+        lda     #0                      ;
+        rol                             ;
+        sta     mr0+k+2                 ;
+        ldy     wd+k                    ; d_k * f hi at k+1, k+2
+        PROD    fp1, fp2, fp3, fp4      ;
+        tay                             ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+k+1                 ;
+        sta     mr0+k+1                 ;
+        tya                             ;
+        adc     mr0+k+2                 ;
+        sta     mr0+k+2                 ;
+        jmp     :++                     ; (done)
+:       sty     mr0+k+2                 ; (Y = 0)
 :
 .endmacro
 
@@ -526,13 +541,23 @@ _att_weights:
         lsr                             ;
         lsr                             ;
         sta     wsb                     ;
-        lda     _att_sh                 ;
+        lda     _att_sh                 ; (sh&7 >= 5: sh&7 - 8, shifted left)
         and     #7                      ;
-        sta     wsr                     ;
+        cmp     #5                      ;
+        bcc     :+                      ;
+        sbc     #8                      ;
+:       sta     wsr                     ;
         lda     #0                      ; total = 0
         sta     wtot                    ;
         sta     wtot+1                  ;
         sta     wtot+2                  ;
+        sec                             ; acnt = -n (counts up to 0)
+        lda     #0                      ;
+        sbc     acnt                    ;
+        sta     acnt                    ;
+        lda     #0                      ;
+        sbc     acnt+1                  ;
+        sta     acnt+1                  ;
         jsr     wdiv                    ; D0
 
 ; ---- the weights (ptr2 walks s, ptr1 walks p) -------------------------------
@@ -566,40 +591,31 @@ _att_weights:
 :       bcc     @mul                    ;
         lda     wp0                     ; idx >= zc: EXP8[255]
         jmp     @store                  ;
-@mul:   lda     #0                      ; mr0-mr7 = d * f
-        ldx     #7                      ;
-@clr:   sta     mr0,x                   ;
-        dex                             ;
-        bpl     @clr                    ;
-        ldy     wd                      ; byte 0
-        beq     @k1                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     0                       ;
+@mul:   ldy     wd                      ; mr0-mr6 = d * f, byte k of d at mr k..k+2: each
+        beq     @z0                     ; partial product fits its bytes, so no carry goes
+        PROD    mp1, mp2, mp3, mp4      ; further (zero bytes of d: zero stores)
+        stx     mr0                     ;
+        sta     mr0+1                   ;
         ldy     wd                      ;
         PROD    fp1, fp2, fp3, fp4      ;
-        ACC     1                       ;
-@k1:    ldy     wd+1                    ; byte 1
-        beq     @k2                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     1                       ;
-        ldy     wd+1                    ;
-        PROD    fp1, fp2, fp3, fp4      ;
-        ACC     2                       ;
-@k2:    ldy     wd+2                    ; byte 2
-        beq     @k3                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     2                       ;
-        ldy     wd+2                    ;
-        PROD    fp1, fp2, fp3, fp4      ;
-        ACC     3                       ;
-@k3:    ldy     wd+3                    ; byte 3
-        beq     @k4                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     3                       ;
-        ldy     wd+3                    ;
-        PROD    fp1, fp2, fp3, fp4      ;
-        ACC     4                       ;
-@k4:    ldx     whb                     ; + 2^(sh-1), carry rippled
+        tay                             ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+1                   ;
+        sta     mr0+1                   ;
+        tya                             ;
+        adc     #0                      ;
+        sta     mr0+2                   ;
+        jmp     @k1                     ;
+@z0:    sty     mr0                     ; (Y = 0)
+        sty     mr0+1                   ;
+        sty     mr0+2                   ;
+@k1:    BYTEK   1                       ;
+@k2:    BYTEK   2                       ;
+@k3:    BYTEK   3                       ;
+@k4:    lda     #0                      ;
+        sta     mr0+6                   ;
+        ldx     whb                     ; + 2^(sh-1), carry rippled
         lda     whv                     ;
         clc                             ;
         adc     mr0,x                   ;
@@ -608,17 +624,25 @@ _att_weights:
 @rc:    inx                             ;
         inc     mr0,x                   ;
         beq     @rc                     ;
-@ext:   ldx     wsb                     ; idx = bytes sh>>3, +1 shifted right sh&7
+@ext:   ldx     wsb                     ; idx = bytes sh>>3, +1 shifted right sh&7 (< 8)
         lda     mr0,x                   ;
         sta     wlo                     ;
         lda     mr0+1,x                 ;
         ldy     wsr                     ;
+        bmi     @shl                    ;
         beq     @sh0                    ;
 @shr:   lsr                             ;
         ror     wlo                     ;
         dey                             ;
         bne     @shr                    ;
 @sh0:   ldy     wlo                     ; p = EXP8[idx] (idx < zc <= 255)
+        lda     (wexp),y                ;
+        jmp     @store                  ;
+@shl:   asl     wlo                     ; sh&7 >= 5: idx = the high byte shifted left 8 - sh&7
+        rol                             ; (wsr = sh&7 - 8); bits past idx's 8 are 0
+        iny                             ;
+        bne     @shl                    ;
+        tay                             ;
         lda     (wexp),y                ;
 @store: ldy     #0                      ;
         sta     (ptr1),y                ;
@@ -638,12 +662,10 @@ _att_weights:
         sta     ptr2                    ;
         bcc     :+                      ;
         inc     ptr2+1                  ;
-:       lda     acnt                    ; n -= 1
-        bne     :+                      ;
-        dec     acnt+1                  ;
-:       dec     acnt                    ;
-        lda     acnt                    ;
-        ora     acnt+1                  ;
+:       inc     acnt                    ; -(positions left) += 1
+        beq     :+                      ;
+        jmp     @pos                    ;
+:       inc     acnt+1                  ;
         beq     :+                      ;
         jmp     @pos                    ;
 :       lda     wtot+2                  ; return the total
