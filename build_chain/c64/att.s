@@ -16,13 +16,15 @@
 ;   extern uint16_t att_inv; extern uint8_t att_ish;
 ;   extern uint8_t att_acc[64];   acc[i]: bytes 0, 1 at [2i], [2i+1], bytes 2, 3 at [32 + 2i],
 ;                                 [33 + 2i] (zero at start, as BSS; the sim harness reads it)
-;   uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
+;   void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
+;                     p as below; sets att_inv, att_ish for att_out from T = sum p
 ;   extern uint8_t att_hs;                                       head size (1..16), set once
 ;   extern const uint8_t* att_exp8; extern uint8_t att_zc;     EXP8, min(255, first 0 of EXP8)
 ;   extern uint16_t att_f; extern uint8_t att_sh;              per head: f = mulhi16(ATT_M, Sq)
 ;
-; att_weights: best = max s, then p_t = EXP8[min(255, rescale(best - s_t, f, sh))], returns
-; sum p (< 2^24). idx >= zc <=> d = best - s_t >= D0 = ceil((2 zc - 1) 2^(sh-1) / f), found
+; att_weights: best = max s, then p_t = EXP8[min(255, rescale(best - s_t, f, sh))]; from
+; T = sum p (< 2^17): N = T >> 1, ish = 32 when T >= 2^16, else N = T << k (2^15 <= N < 2^16),
+; ish = 31 - k, and inv = att_recip(N) (T = 0: inv = 0, ish = 31). idx >= zc <=> d = best - s_t >= D0 = ceil((2 zc - 1) 2^(sh-1) / f), found
 ; once per call by long division; then p_t = EXP8[255] (0 unless EXP8 has no zero) without a
 ; multiply. Otherwise idx = (d f + 2^(sh-1)) >> sh < zc: d f by quarter squares (f lo in
 ; mp1-mp4, f hi in fp1-fp4; byte k of d adds at mr k..k+2, a zero byte costs one store),
@@ -35,8 +37,8 @@
 ;               out: dst[0..n), att_acc zero   clobbers: A X Y, ptr2, tmp1, tmp2, mul.s
 ;               rescale_zp's zero page
 ;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_exp8, att_zc, att_f,
-;               att_sh (1..47)                   out: p[0..n), A/X/sreg = sum p
-;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp3, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
+;               att_sh (1..47)                   out: p[0..n), att_inv, att_ish
+;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp4, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
 ;   the zero page above; att_values patches its own loads
 ;   v rows are att_hs int16 each, back to back (the KV chunk buffer).
 ;
@@ -668,12 +670,42 @@ _att_weights:
 :       inc     acnt+1                  ;
         beq     :+                      ;
         jmp     @pos                    ;
-:       lda     wtot+2                  ; return the total
-        sta     sreg                    ;
-        lda     #0                      ;
-        sta     sreg+1                  ;
+:       lda     wtot+1                  ; att_out's factor and shift from the total T:
+        ldx     wtot                    ; T >= 2^16: N = T >> 1, ish = 32; else N = T << k,
+        ldy     #32                     ; 2^15 <= N < 2^16, ish = 31 - k (T = 0: N = 0)
+        lsr     wtot+2                  ;
+        bcc     @nlo                    ;
+        ror                             ;
+        tax                             ;
         lda     wtot                    ;
-        ldx     wtot+1                  ;
+        ror                             ;
+        jmp     @rcp                    ;
+@nlo:   dey                             ; (Y = 31)
+        cmp     #0                      ;
+        bne     @nb                     ;
+        cpx     #0                      ;
+        beq     @nz                     ;
+        ldy     #23                     ; T < 256: N = T << 8 first
+        stx     wtot+1                  ;
+        ldx     #0                      ;
+        lda     wtot+1                  ;
+@nb:    stx     wtot                    ; A = N hi (not 0)
+        cmp     #0                      ;
+        bmi     @nd                     ;
+@nl:    asl     wtot                    ;
+        dey                             ;
+        rol                             ;
+        bpl     @nl                     ;
+@nd:    tax                             ;
+        lda     wtot                    ;
+@rcp:   sty     _att_ish                ; N = A (lo) / X (hi)
+        jsr     _att_recip              ;
+        sta     _att_inv                ;
+        stx     _att_inv+1              ;
+        rts                             ;
+@nz:    stx     _att_inv                ; T = 0 (no weight): inv = 0
+        stx     _att_inv+1              ;
+        sty     _att_ish                ;
         rts                             ;
 
 ; wdiv: wd0 = ceil((2 zc - 1) << (sh-1) / f), $FFFFFFFF when f = 0 or above 32 bits, 0 when

@@ -345,11 +345,11 @@ static void rope(int16_t* v, uint8_t n)
 static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
 /* One query head over positions 0..pos: model_att[h*hs ..] = o                  [attention] */
 {
-    uint8_t kvh, k, chunk, i, k3;
+    uint8_t kvh, k, chunk, i;
     int16_t sq;
     uint16_t n, t, m;
     uint16_t coff;
-    uint32_t base, hoff, stride, total, norm;
+    uint32_t base, hoff, stride;
 
     kvh = h / kv_mul;
     n = pos + 1;
@@ -377,20 +377,7 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     matvec_kdots();
     att_f = mulhi16(att_m, quant_s);
     att_sh = (uint8_t)(att_e + k - 16);
-    total = att_weights(att_p, work.s, n);
-    if (total >= 0x10000UL) {
-        norm = total >> 1;
-        k3 = 0xFF;                     /* -1 */
-    } else {
-        norm = total;
-        k3 = 0;
-        while (norm < 0x8000UL) {
-            norm <<= 1;
-            ++k3;
-        }
-    }
-    att_inv = att_recip((uint16_t)norm);
-    att_ish = (uint8_t)(31 - (int8_t)k3);
+    att_weights(att_p, work.s, n);     /* and att_inv, att_ish from sum p */
     base = reu_vc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;

@@ -212,11 +212,12 @@ uint8_t att_zc;
 uint16_t att_f;
 uint8_t att_sh;
 
-uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
+void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
 {
     uint16_t t;
     int32_t best = s[0], idx;
-    uint32_t total = 0;
+    uint32_t total = 0, norm;
+    uint8_t k;
     for (t = 1; t < n; ++t) {
         if (s[t] > best) {
             best = s[t];
@@ -227,7 +228,20 @@ uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
         p[t] = att_exp8[idx > 255 ? 255 : idx];
         total += p[t];
     }
-    return total;
+    if (total >= 0x10000UL) {
+        att_ish = 32;
+        att_inv = att_recip((uint16_t)(total >> 1));
+    } else if (total == 0) {
+        att_ish = 31;
+        att_inv = 0;
+    } else {
+        norm = total;
+        for (k = 0; norm < 0x8000UL; ++k) {
+            norm <<= 1;
+        }
+        att_ish = (uint8_t)(31 - k);
+        att_inv = att_recip((uint16_t)norm);
+    }
 }
 
 static int16_t host_sat16(int32_t v)
