@@ -3,42 +3,51 @@
 ;                                                                              [attention]
 ; (The scores k_t . q are dot8.s matvec_kdots.) Value sums multiply int16 cache rows by the
 ; 8-bit p_t with mul.s's quarter squares: p_t is the multiplicand (mset), and a signed 16-bit
-; v = (hi, lo) gives v*p = lo*p + (hi_u*p << 8) - (hi < 0 ? p << 16 : 0), a signed 24-bit term
-; (|v*p| < 2^23); rows with p_t = 0 are skipped.
+; v = (hi, lo) gives v*p = lo*p + (hi_u*p << 8) - (hi < 0 ? p << 16 : 0); hi = 0 and hi = -1
+; (most cache values) need the one product lo*p. Rows with p_t = 0 are skipped. The sums
+; acc[i] stay in att.s (att_acc) from the head's first att_values to its att_out.
 ;
 ; C prototypes (maths.h):
-;   void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
+;   void __fastcall__ att_values(const int16_t* v, const uint8_t* p, uint16_t n);
+;                     acc[i] += sum p[t] v[t][i] (wrapping s32), i < att_hs, t < n
 ;   uint16_t __fastcall__ att_recip(uint16_t d);      min(65535, 2^31 // d) for 2^15 <= d < 2^16
-;   void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n);
-;                     dst[i] = sat16(rescale(acc[i], att_inv, att_ish)) for i < n
+;   void __fastcall__ att_out(int16_t* dst, uint8_t n);
+;                     dst[i] = sat16(rescale(acc[i], att_inv, att_ish)), then acc[i] = 0, i < n
 ;   extern uint16_t att_inv; extern uint8_t att_ish;
-;   uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
+;   extern uint8_t att_acc[64];   acc[i]: bytes 0, 1 at [2i], [2i+1], bytes 2, 3 at [32 + 2i],
+;                                 [33 + 2i] (zero at start, as BSS; the sim harness reads it)
+;   void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
+;                     p as below; sets att_inv, att_ish for att_out from T = sum p
 ;   extern uint8_t att_hs;                                       head size (1..16), set once
 ;   extern const uint8_t* att_exp8; extern uint8_t att_zc;     EXP8, min(255, first 0 of EXP8)
 ;   extern uint16_t att_f; extern uint8_t att_sh;              per head: f = mulhi16(ATT_M, Sq)
 ;
-; att_weights: best = max s, then p_t = EXP8[min(255, rescale(best - s_t, f, sh))], returns
-; sum p (< 2^24). idx >= zc <=> d = best - s_t >= D0 = ceil((2 zc - 1) 2^(sh-1) / f), found
+; att_weights: best = max s, then p_t = EXP8[min(255, rescale(best - s_t, f, sh))]; from
+; T = sum p (< 2^17): N = T >> 1, ish = 32 when T >= 2^16, else N = T << k (2^15 <= N < 2^16),
+; ish = 31 - k, and inv = att_recip(N) (T = 0: inv = 0, ish = 31). idx >= zc <=> d = best - s_t >= D0 = ceil((2 zc - 1) 2^(sh-1) / f), found
 ; once per call by long division; then p_t = EXP8[255] (0 unless EXP8 has no zero) without a
 ; multiply. Otherwise idx = (d f + 2^(sh-1)) >> sh < zc: d f by quarter squares (f lo in
-; mp1-mp4, f hi in fp1-fp4; zero bytes of d skipped), rounded, bytes sh>>3 and up shifted.
+; mp1-mp4, f hi in fp1-fp4; byte k of d adds at mr k..k+2, a zero byte costs one store),
+; rounded; bytes sh>>3, +1 shifted right sh&7 bits, or left 8 - sh&7 for sh&7 >= 5.
 ;
 ; Contract:
-;   att_values  in: n A/X; p, v, acc on the C stack (popped)          out: acc[0..hs) updated
+;   att_values  in: n A/X; p, v on the C stack (popped)          out: att_acc updated
 ;   att_recip   in: d A/X   out: A/X        clobbers: A X Y, ptr1, tmp1-tmp4 (16 shift-subtract steps)
-;   att_out     in: n A (>= 1); acc, dst on the C stack (popped); att_inv, att_ish (1..47)
-;               out: dst[0..n)     clobbers: A X Y, ptr1, ptr2, tmp1, mul.s rescale_zp's zero page
+;   att_out     in: n A (1..16); dst on the C stack (popped); att_inv, att_ish (1..47)
+;               out: dst[0..n), att_acc zero   clobbers: A X Y, ptr2, tmp1, tmp2, mul.s
+;               rescale_zp's zero page
 ;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_exp8, att_zc, att_f,
-;               att_sh (1..47)                   out: p[0..n), A/X/sreg = sum p
-;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp3, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
-;   the zero page above
+;               att_sh (1..47)                   out: p[0..n), att_inv, att_ish
+;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp4, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
+;   the zero page above; att_values patches its own loads
 ;   v rows are att_hs int16 each, back to back (the KV chunk buffer).
 ;
-; Coupling: mul.s's tables (mul_init first). Cycles: about 120 per multiply-add.
+; Coupling: mul.s's tables (mul_init first). Cycles: att_values about 80 per multiply-add
+; (hi = 0), 85 (hi = -1), 150 (other hi), plus about 70 per row (35 when p = 0).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
 
-        .export _att_values, _att_weights, _att_hs, _att_recip, _att_out, _att_inv, _att_ish
+        .export _att_values, _att_weights, _att_hs, _att_acc, _att_recip, _att_out, _att_inv, _att_ish
         .export _att_exp8, _att_zc, _att_f, _att_sh
         .importzp mp1, mp2, mp3, mp4, mr0, ra0, rf0, rsh
         .import rescale_zp
@@ -46,7 +55,7 @@
         .segment "ZEROPAGE"
 acnt:   .res    2                       ; rows left
 am:     .res    1                       ; the factor m
-at0:    .res    3                       ; term v*m (signed 24-bit)
+at0:    .res    1                       ; low byte of a product
 ahi:    .res    1                       ; v hi
 fp1:    .res    2                       ; -> sqlo + f hi  (mp1-mp4 hold f lo)
 fp2:    .res    2                       ; -> sqhi + f hi
@@ -63,7 +72,9 @@ _att_hs:        .res 1                  ; head size
 _att_inv:       .res 2                  ; att_out's factor
 _att_ish:       .res 1                  ; att_out's shift
 arow:   .res    1                       ; bytes per row (2 hs)
-vacc:   .res    64                      ; acc[0..hs) while att_values runs
+_att_acc:                               ; the sums acc[i] (att_values, att_out):
+vlo:    .res    32                      ; bytes 0, 1 of acc[i] at 2i
+vhi:    .res    32                      ; bytes 2, 3 of acc[i] at 2i
 _att_exp8:      .res 2                  ; -> EXP8 (256 bytes)
 _att_zc:        .res 1                  ; min(255, first index from which EXP8 is 0)
 _att_f:         .res 2                  ; f
@@ -72,22 +83,15 @@ wp0:    .res    1                       ; EXP8[255]: p of d >= D0
 whb:    .res    1                       ; byte of the rounding bit 2^(sh-1)
 whv:    .res    1                       ; its value
 wsb:    .res    1                       ; sh >> 3
-wsr:    .res    1                       ; sh & 7
+wsr:    .res    1                       ; sh & 7, or sh & 7 - 8 when >= 5 (shift left)
 wlo:    .res    1                       ; idx before the bit shift (low)
 
         .segment "CODE"
 
-; args: n A/X -> acnt; the three pointers from the C stack: sp+0 -> ptr3, sp+2 -> ptr2,
-; sp+4 -> ptr1; pop 6
+; args: n A/X -> acnt; from the C stack: sp+0 -> ptr3 (p), sp+2 -> ptr2 (v); pop 4
 args:   sta     acnt                    ;
         stx     acnt+1                  ;
-        ldy     #5                      ;
-        lda     (sp),y                  ;
-        sta     ptr1+1                  ;
-        dey                             ;
-        lda     (sp),y                  ;
-        sta     ptr1                    ;
-        dey                             ;
+        ldy     #3                      ;
         lda     (sp),y                  ;
         sta     ptr2+1                  ;
         dey                             ;
@@ -101,7 +105,7 @@ args:   sta     acnt                    ;
         sta     ptr3                    ;
         lda     sp                      ;
         clc                             ;
-        adc     #6                      ;
+        adc     #4                      ;
         sta     sp                      ;
         bcc     :+                      ;
         inc     sp+1                    ;
@@ -117,50 +121,6 @@ args:   sta     acnt                    ;
         eor     #$FF                    ;
         sta     mp3                     ;
         sta     mp4                     ;
-.endmacro
-
-; term: at0..at2 = k * am, k = (ahi, Y = lo); clobbers A X Y. Most small k have hi = 0 or
-; hi = -1 (then k * m = lo * m - (m << 8), negative as lo < 256): no second product.
-.macro  TERM
-        sec                             ; lo * m
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        sta     at0                     ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
-        ldy     ahi                     ; hi = 0: k * m = lo * m
-        bne     :+                      ;
-        sta     at0+1                   ;
-        sty     at0+2                   ; (Y = 0)
-        jmp     :++++                   ; (the end)
-:       cpy     #$FF                    ; hi = -1: lo * m - (m << 8)
-        bne     :+                      ;
-        sec                             ;
-        sbc     am                      ;
-        sta     at0+1                   ;
-        sty     at0+2                   ; (Y = $FF)
-        jmp     :+++                    ; (the end)
-:       sta     at0+1                   ;
-        sec                             ; hi_u * m
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        tax                             ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
-        sta     at0+2                   ;
-        txa                             ;
-        clc                             ;
-        adc     at0+1                   ;
-        sta     at0+1                   ;
-        bcc     :+                      ;
-        inc     at0+2                   ;
-:       bit     ahi                     ; hi < 0: - m << 16
-        bpl     :+                      ;
-        lda     at0+2                   ;
-        sec                             ;
-        sbc     am                      ;
-        sta     at0+2                   ;
-:
 .endmacro
 
 ; nextrow: ptr2 += 2 hs; acnt -= 1
@@ -225,34 +185,39 @@ _att_recip:
         rts                             ;
 
 ; ----------------------------------------------------------------------------
-; att_out: ptr1 = acc, ptr2 = dst, tmp1 = elements left; ra0-ra3 = rescale_zp(acc[i]), then
-; sat16: it fits when bytes 3, 2 extend byte 1's sign and it is not -32768
+; att_out: ptr2 = dst, tmp1 = 2n, X = 2i; ra0-ra3 = rescale_zp(acc[i]) (acc[i] then zeroed),
+; then sat16: it fits when bytes 3, 2 extend byte 1's sign and it is not -32768
 
 _att_out:
-        sta     tmp1                    ; n
-        ldy     #3                      ; acc (sp+0) -> ptr1, dst (sp+2) -> ptr2
+        asl                             ; 2n
+        sta     tmp1                    ;
+        ldy     #1                      ; dst (sp+0) -> ptr2
         lda     (sp),y                  ;
         sta     ptr2+1                  ;
         dey                             ;
         lda     (sp),y                  ;
         sta     ptr2                    ;
-        dey                             ;
-        lda     (sp),y                  ;
-        sta     ptr1+1                  ;
-        dey                             ;
-        lda     (sp),y                  ;
-        sta     ptr1                    ;
-        lda     sp                      ; pop 4
+        lda     sp                      ; pop 2
         clc                             ;
-        adc     #4                      ;
+        adc     #2                      ;
         sta     sp                      ;
-        bcc     @el                     ;
+        bcc     :+                      ;
         inc     sp+1                    ;
-@el:    ldy     #3                      ; ra = acc[i]
-:       lda     (ptr1),y                ;
-        sta     ra0,y                   ;
-        dey                             ;
-        bpl     :-                      ;
+:       ldx     #0                      ; 2i
+@el:    stx     tmp2                    ;
+        lda     #0                      ; ra = acc[i], acc[i] = 0
+        ldy     vlo,x                   ;
+        sty     ra0                     ;
+        sta     vlo,x                   ;
+        ldy     vlo+1,x                 ;
+        sty     ra0+1                   ;
+        sta     vlo+1,x                 ;
+        ldy     vhi,x                   ;
+        sty     ra0+2                   ;
+        sta     vhi,x                   ;
+        ldy     vhi+1,x                 ;
+        sty     ra0+3                   ;
+        sta     vhi+1,x                 ;
         lda     _att_inv                ;
         sta     rf0                     ;
         lda     _att_inv+1              ;
@@ -282,107 +247,139 @@ _att_out:
         lda     #$01                    ;
         bne     @fits2                  ; (always)
 @fits:  lda     ra0                     ;
-@fits2: ldy     #0                      ; dst[i] = A (low), X (high)
+@fits2: ldy     tmp2                    ; dst[i] = A (low), X (high)
         sta     (ptr2),y                ;
         iny                             ;
         txa                             ;
         sta     (ptr2),y                ;
-        clc                             ; next
-        lda     ptr1                    ;
-        adc     #4                      ;
-        sta     ptr1                    ;
-        bcc     :+                      ;
-        inc     ptr1+1                  ;
-:       clc                             ;
-        lda     ptr2                    ;
-        adc     #2                      ;
-        sta     ptr2                    ;
-        bcc     :+                      ;
-        inc     ptr2+1                  ;
-:       dec     tmp1                    ;
+        iny                             ; next
+        tya                             ;
+        tax                             ;
+        cpx     tmp1                    ;
         bne     @el                     ;
         rts                             ;
 
 ; ----------------------------------------------------------------------------
-; att_values: ptr1 = acc, ptr2 = v, ptr3 = p
+; att_values: ptr2 = v row, ptr3 = p; X = 2i walks the columns (acc[i] in vlo[2i..2i+1], bytes
+; 0, 1, and vhi[2i..2i+1], bytes 2, 3); the row's address is patched into the column loop's
+; loads (abs,x), so Y is free to index the product tables.
+
+; VPROD: at0 = low byte, A = high byte of lo * p (Y = lo); C = 1 after (a product >= 0)
+.macro  VPROD
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     at0                     ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+.endmacro
 
 _att_values:
         jsr     args                    ;
-        lda     arow                    ; copy acc in (4 hs bytes)
-        asl                             ;
-        tay                             ;
-@in:    dey                             ;
-        lda     (ptr1),y                ;
-        sta     vacc,y                  ;
-        tya                             ;
-        bne     @in                     ;
-@row:   lda     acnt                    ; rows left?
+        lda     acnt                    ; n = 0: nothing
         ora     acnt+1                  ;
-        bne     :+                      ;
+        bne     @row                    ;
         jmp     @out                    ;
-:
-        ldy     #0                      ; m = p_t
+@row:   ldy     #0                      ; m = p_t
         lda     (ptr3),y                ;
         bne     :+                      ; p = 0: nothing to add
         jmp     @skip                   ;
-:
-        sta     am                      ;
+:       sta     am                      ;
         MSET                            ;
-        ldx     #0                      ; 4i
-        ldy     #0                      ; 2i
-@col:   sty     tmp1                    ;
-        iny                             ;
-        lda     (ptr2),y                ;
-        sta     ahi                     ;
-        dey                             ;
-        lda     (ptr2),y                ;
-        tay                             ;
-        stx     tmp2                    ;
-        TERM                            ;
-        ldx     tmp2                    ;
-        clc                             ; acc[i] += term (sign-extended)
-        lda     vacc,x                  ;
-        adc     at0                     ;
-        sta     vacc,x                  ;
-        lda     vacc+1,x                ;
-        adc     at0+1                   ;
-        sta     vacc+1,x                ;
-        lda     at0+2                   ;
-        tay                             ;
-        adc     vacc+2,x                ;
-        sta     vacc+2,x                ;
-        tya                             ;
-        bmi     :+                      ;
-        lda     vacc+3,x                ;
+        lda     ptr2                    ; the row's address into the loads
+        sta     @vl+1                   ;
+        clc                             ;
+        adc     #1                      ;
+        sta     @vh+1                   ;
+        lda     ptr2+1                  ;
+        sta     @vl+2                   ;
         adc     #0                      ;
-        jmp     :++                     ;
-:       lda     vacc+3,x                ;
-        adc     #$FF                    ;
-:       sta     vacc+3,x                ;
-        inx                             ; next i
+        sta     @vh+2                   ;
+        ldx     #0                      ; 2i
+@col:
+@vl:    ldy     $FFFF,x                 ; lo (address patched)
+@vh:    lda     $FFFF,x                 ; hi (address patched)
+        bne     @hn                     ;
+        VPROD                           ; hi = 0: acc += lo * p
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo,x                   ;
+        sta     vlo,x                   ;
+        tya                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        bcc     @next                   ;
+        inc     vhi,x                   ;
+        bne     @next                   ;
+        inc     vhi+1,x                 ;
+@next:  inx                             ;
         inx                             ;
-        inx                             ;
-        inx                             ;
-        ldy     tmp1                    ;
-        iny                             ;
-        iny                             ;
-        cpy     arow                    ;
-        beq     @skip                   ;
-        jmp     @col                    ;
+        cpx     arow                    ;
+        bne     @col                    ;
+        jmp     @skip                   ;
+@hn:    cmp     #$FF                    ;
+        bne     @hg                     ;
+        VPROD                           ; hi = -1: acc += lo * p - (p << 8) (< 0)
+        sbc     am                      ; (C = 1; borrows: lo * p < p << 8)
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo,x                   ;
+        sta     vlo,x                   ;
+        tya                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        bcs     @next                   ; sign extension $FFFF + carry
+        lda     vhi,x                   ;
+        bne     :+                      ;
+        dec     vhi+1,x                 ;
+:       dec     vhi,x                   ;
+        jmp     @next                   ;
+@hg:    sta     ahi                     ; any hi: lo * p + (hi_u * p << 8) - (hi < 0 ? p << 16 : 0)
+        VPROD                           ;
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo,x                   ;
+        sta     vlo,x                   ;
+        tya                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        bcc     :+                      ;
+        inc     vhi,x                   ;
+        bne     :+                      ;
+        inc     vhi+1,x                 ;
+:       ldy     ahi                     ; + hi_u * p << 8
+        VPROD                           ;
+        tay                             ;
+        lda     at0                     ;
+        clc                             ;
+        adc     vlo+1,x                 ;
+        sta     vlo+1,x                 ;
+        tya                             ;
+        adc     vhi,x                   ;
+        sta     vhi,x                   ;
+        bcc     :+                      ;
+        inc     vhi+1,x                 ;
+:       bit     ahi                     ; hi < 0: - p << 16
+        bpl     @hx                     ;
+        lda     vhi,x                   ;
+        sec                             ;
+        sbc     am                      ;
+        sta     vhi,x                   ;
+        bcs     @hx                     ;
+        dec     vhi+1,x                 ;
+@hx:    jmp     @next                   ;
 @skip:  inc     ptr3                    ; next p
         bne     :+                      ;
         inc     ptr3+1                  ;
 :       jsr     nextrow                 ;
+        lda     acnt                    ; rows left?
+        ora     acnt+1                  ;
+        beq     @out                    ;
         jmp     @row                    ;
-@out:   lda     arow                    ; copy acc out
-        asl                             ;
-        tay                             ;
-@o:     dey                             ;
-        lda     vacc,y                  ;
-        sta     (ptr1),y                ;
-        tya                             ;
-        bne     @o                      ;
-        rts                             ;
+@out:   rts                             ;
 
 ; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
 .macro  PROD    p1, p2, p3, p4
@@ -394,20 +391,34 @@ _att_values:
         sbc     (p4),y                  ;
 .endmacro
 
-; ACC k: mr[k..k+1] += A:X (high:low), carry rippled up to mr[k+3]; clobbers tmp1
-.macro  ACC     k
-        sta     tmp1                    ;
+; BYTEK k: mr[k..k+2] = mr[k..k+1] + d_k * f (mr[k+2] new), d_k = wd+k; clobbers A X Y
+.macro  BYTEK   k
+        ldy     wd+k                    ;
+        beq     :+                      ; (zero)
+        PROD    mp1, mp2, mp3, mp4      ; d_k * f lo at k, k+1 (carry into k+2)
+        tay                             ;
         txa                             ;
         clc                             ;
         adc     mr0+k                   ;
         sta     mr0+k                   ;
-        lda     tmp1                    ;
+        tya                             ;
         adc     mr0+k+1                 ;
         sta     mr0+k+1                 ;
-        bcc     :+                      ;
-        inc     mr0+k+2                 ;
-        bne     :+                      ;
-        inc     mr0+k+3                 ;
+        lda     #0                      ;
+        rol                             ;
+        sta     mr0+k+2                 ;
+        ldy     wd+k                    ; d_k * f hi at k+1, k+2
+        PROD    fp1, fp2, fp3, fp4      ;
+        tay                             ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+k+1                 ;
+        sta     mr0+k+1                 ;
+        tya                             ;
+        adc     mr0+k+2                 ;
+        sta     mr0+k+2                 ;
+        jmp     :++                     ; (done)
+:       sty     mr0+k+2                 ; (Y = 0)
 :
 .endmacro
 
@@ -532,13 +543,23 @@ _att_weights:
         lsr                             ;
         lsr                             ;
         sta     wsb                     ;
-        lda     _att_sh                 ;
+        lda     _att_sh                 ; (sh&7 >= 5: sh&7 - 8, shifted left)
         and     #7                      ;
-        sta     wsr                     ;
+        cmp     #5                      ;
+        bcc     :+                      ;
+        sbc     #8                      ;
+:       sta     wsr                     ;
         lda     #0                      ; total = 0
         sta     wtot                    ;
         sta     wtot+1                  ;
         sta     wtot+2                  ;
+        sec                             ; acnt = -n (counts up to 0)
+        lda     #0                      ;
+        sbc     acnt                    ;
+        sta     acnt                    ;
+        lda     #0                      ;
+        sbc     acnt+1                  ;
+        sta     acnt+1                  ;
         jsr     wdiv                    ; D0
 
 ; ---- the weights (ptr2 walks s, ptr1 walks p) -------------------------------
@@ -572,40 +593,31 @@ _att_weights:
 :       bcc     @mul                    ;
         lda     wp0                     ; idx >= zc: EXP8[255]
         jmp     @store                  ;
-@mul:   lda     #0                      ; mr0-mr7 = d * f
-        ldx     #7                      ;
-@clr:   sta     mr0,x                   ;
-        dex                             ;
-        bpl     @clr                    ;
-        ldy     wd                      ; byte 0
-        beq     @k1                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     0                       ;
+@mul:   ldy     wd                      ; mr0-mr6 = d * f, byte k of d at mr k..k+2: each
+        beq     @z0                     ; partial product fits its bytes, so no carry goes
+        PROD    mp1, mp2, mp3, mp4      ; further (zero bytes of d: zero stores)
+        stx     mr0                     ;
+        sta     mr0+1                   ;
         ldy     wd                      ;
         PROD    fp1, fp2, fp3, fp4      ;
-        ACC     1                       ;
-@k1:    ldy     wd+1                    ; byte 1
-        beq     @k2                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     1                       ;
-        ldy     wd+1                    ;
-        PROD    fp1, fp2, fp3, fp4      ;
-        ACC     2                       ;
-@k2:    ldy     wd+2                    ; byte 2
-        beq     @k3                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     2                       ;
-        ldy     wd+2                    ;
-        PROD    fp1, fp2, fp3, fp4      ;
-        ACC     3                       ;
-@k3:    ldy     wd+3                    ; byte 3
-        beq     @k4                     ;
-        PROD    mp1, mp2, mp3, mp4      ;
-        ACC     3                       ;
-        ldy     wd+3                    ;
-        PROD    fp1, fp2, fp3, fp4      ;
-        ACC     4                       ;
-@k4:    ldx     whb                     ; + 2^(sh-1), carry rippled
+        tay                             ;
+        txa                             ;
+        clc                             ;
+        adc     mr0+1                   ;
+        sta     mr0+1                   ;
+        tya                             ;
+        adc     #0                      ;
+        sta     mr0+2                   ;
+        jmp     @k1                     ;
+@z0:    sty     mr0                     ; (Y = 0)
+        sty     mr0+1                   ;
+        sty     mr0+2                   ;
+@k1:    BYTEK   1                       ;
+@k2:    BYTEK   2                       ;
+@k3:    BYTEK   3                       ;
+@k4:    lda     #0                      ;
+        sta     mr0+6                   ;
+        ldx     whb                     ; + 2^(sh-1), carry rippled
         lda     whv                     ;
         clc                             ;
         adc     mr0,x                   ;
@@ -614,17 +626,25 @@ _att_weights:
 @rc:    inx                             ;
         inc     mr0,x                   ;
         beq     @rc                     ;
-@ext:   ldx     wsb                     ; idx = bytes sh>>3, +1 shifted right sh&7
+@ext:   ldx     wsb                     ; idx = bytes sh>>3, +1 shifted right sh&7 (< 8)
         lda     mr0,x                   ;
         sta     wlo                     ;
         lda     mr0+1,x                 ;
         ldy     wsr                     ;
+        bmi     @shl                    ;
         beq     @sh0                    ;
 @shr:   lsr                             ;
         ror     wlo                     ;
         dey                             ;
         bne     @shr                    ;
 @sh0:   ldy     wlo                     ; p = EXP8[idx] (idx < zc <= 255)
+        lda     (wexp),y                ;
+        jmp     @store                  ;
+@shl:   asl     wlo                     ; sh&7 >= 5: idx = the high byte shifted left 8 - sh&7
+        rol                             ; (wsr = sh&7 - 8); bits past idx's 8 are 0
+        iny                             ;
+        bne     @shl                    ;
+        tay                             ;
         lda     (wexp),y                ;
 @store: ldy     #0                      ;
         sta     (ptr1),y                ;
@@ -644,20 +664,48 @@ _att_weights:
         sta     ptr2                    ;
         bcc     :+                      ;
         inc     ptr2+1                  ;
-:       lda     acnt                    ; n -= 1
-        bne     :+                      ;
-        dec     acnt+1                  ;
-:       dec     acnt                    ;
-        lda     acnt                    ;
-        ora     acnt+1                  ;
+:       inc     acnt                    ; -(positions left) += 1
         beq     :+                      ;
         jmp     @pos                    ;
-:       lda     wtot+2                  ; return the total
-        sta     sreg                    ;
-        lda     #0                      ;
-        sta     sreg+1                  ;
+:       inc     acnt+1                  ;
+        beq     :+                      ;
+        jmp     @pos                    ;
+:       lda     wtot+1                  ; att_out's factor and shift from the total T:
+        ldx     wtot                    ; T >= 2^16: N = T >> 1, ish = 32; else N = T << k,
+        ldy     #32                     ; 2^15 <= N < 2^16, ish = 31 - k (T = 0: N = 0)
+        lsr     wtot+2                  ;
+        bcc     @nlo                    ;
+        ror                             ;
+        tax                             ;
         lda     wtot                    ;
-        ldx     wtot+1                  ;
+        ror                             ;
+        jmp     @rcp                    ;
+@nlo:   dey                             ; (Y = 31)
+        cmp     #0                      ;
+        bne     @nb                     ;
+        cpx     #0                      ;
+        beq     @nz                     ;
+        ldy     #23                     ; T < 256: N = T << 8 first
+        stx     wtot+1                  ;
+        ldx     #0                      ;
+        lda     wtot+1                  ;
+@nb:    stx     wtot                    ; A = N hi (not 0)
+        cmp     #0                      ;
+        bmi     @nd                     ;
+@nl:    asl     wtot                    ;
+        dey                             ;
+        rol                             ;
+        bpl     @nl                     ;
+@nd:    tax                             ;
+        lda     wtot                    ;
+@rcp:   sty     _att_ish                ; N = A (lo) / X (hi)
+        jsr     _att_recip              ;
+        sta     _att_inv                ;
+        stx     _att_inv+1              ;
+        rts                             ;
+@nz:    stx     _att_inv                ; T = 0 (no weight): inv = 0
+        stx     _att_inv+1              ;
+        sty     _att_ish                ;
         rts                             ;
 
 ; wdiv: wd0 = ceil((2 zc - 1) << (sh-1) / f), $FFFFFFFF when f = 0 or above 32 bits, 0 when

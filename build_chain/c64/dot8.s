@@ -27,7 +27,7 @@
 ;
 ; Contract:
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1,
-;                 ptr2, tmp1, tmp3, tmp4
+;                 ptr2; patches its own load of xq (about 100 cycles per column)
 ;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
 ;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rf0-rf1, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
 ;                 keeps fst0-fst2 (HIBSS) = m * S + 2^15 of the last S between calls;
@@ -167,12 +167,12 @@ _dot_init:
 
 _matvec_patch:
         sta     ncols                   ; n
-        ldy     #0                      ; xq
+        ldy     #0                      ; xq -> the loop's load
         lda     (sp),y                  ;
-        sta     ptr2                    ;
+        sta     @xl+1                   ;
         iny                             ;
         lda     (sp),y                  ;
-        sta     ptr2+1                  ;
+        sta     @xl+2                   ;
         lda     sp                      ; pop 2
         clc                             ;
         adc     #2                      ;
@@ -189,23 +189,30 @@ _matvec_patch:
         lda     #>wrow                  ;
         adc     #0                      ;
         sta     dmadst+1                ;
-        lda     lo_at,x                 ; entry points
-        sta     lo_vec                  ;
+        lda     lo_at,x                 ; entry points; ptr1 -> column c0's code in the low
+        sta     lo_vec                  ; pass, ptr2 = ptr1 + (HI_LO & $FF00): the same column
+        sta     ptr1                    ; of the high pass is at ptr2 + <HI_LO
+        sta     ptr2                    ;
         clc                             ;
         adc     #<HI_LO                 ;
         sta     hi_vec                  ;
         lda     lo_at+COLS+1,x          ;
         sta     lo_vec+1                ;
+        sta     ptr1+1                  ;
         adc     #>HI_LO                 ;
         sta     hi_vec+1                ;
+        lda     ptr1+1                  ;
+        clc                             ;
+        adc     #>HI_LO                 ;
+        sta     ptr2+1                  ;
         lda     #0                      ; sum x^2
         sta     xsq                     ;
         sta     xsq+1                   ;
         sta     xsq+2                   ;
-        ldy     #0                      ; j
-@col:   sty     tmp1                    ;
-        lda     (ptr2),y                ; x_j
-        eor     #$80                    ; x_j + 128 (0..255)
+        tax                             ; j
+@col:
+@xl:    lda     $FFFF,x                 ; x_j (address patched)
+        eor     #$80                    ; u = x_j + 128 (0..255)
         tay                             ;
         lda     sq2lo+128,y             ; x^2 = sq2[256 + x]
         clc                             ;
@@ -216,41 +223,30 @@ _matvec_patch:
         sta     xsq+1                   ;
         bcc     :+                      ;
         inc     xsq+2                   ;
-:       tya                             ; operand = sq2lo + 128 + x (16-bit)
+:       tya                             ; operand = sq2lo + 128 + x = sq2lo + u (16-bit)
         clc                             ;
         adc     #<sq2lo                 ;
-        sta     tmp3                    ;
-        lda     #0                      ;
-        adc     #>sq2lo                 ;
-        sta     tmp4                    ;
-        lda     lo_at,x                 ; ptr1 -> column c's code in the low pass
-        sta     ptr1                    ;
-        lda     lo_at+COLS+1,x          ;
-        sta     ptr1+1                  ;
-        ldy     #4                      ; low pass operand
-        lda     tmp3                    ;
+        ldy     #4                      ; low byte: both passes
         sta     (ptr1),y                ;
-        iny                             ;
-        lda     tmp4                    ;
+        ldy     #4+<HI_LO               ;
+        sta     (ptr2),y                ;
+        lda     #>sq2lo                 ; high byte: sq2lo's, sq2hi's = + 2 (same low byte)
+        adc     #0                      ;
+        ldy     #5                      ;
         sta     (ptr1),y                ;
-        clc                             ; ptr1 -> the same column in the high pass
-        lda     ptr1                    ;
-        adc     #<HI_LO                 ;
-        sta     ptr1                    ;
-        lda     ptr1+1                  ;
-        adc     #>HI_LO                 ;
-        sta     ptr1+1                  ;
-        lda     tmp4                    ; high pass operand: sq2hi = sq2lo + 512, same low byte
+        adc     #>(sq2hi-sq2lo)         ; (C = 0)
+        ldy     #5+<HI_LO               ;
+        sta     (ptr2),y                ;
+        lda     ptr1                    ; next column: 9 bytes on in both passes
         clc                             ;
-        adc     #>(sq2hi-sq2lo)         ;
-        sta     (ptr1),y                ;
-        dey                             ;
-        lda     tmp3                    ;
-        sta     (ptr1),y                ;
-        inx                             ; next column
-        ldy     tmp1                    ;
-        iny                             ;
-        cpy     ncols                   ;
+        adc     #9                      ;
+        sta     ptr1                    ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr1+1                  ;
+        inc     ptr2+1                  ;
+:       inx                             ;
+        cpx     ncols                   ;
         bne     @col                    ;
         lda     xsq+2                   ; return sum x^2
         sta     sreg                    ;
@@ -1038,6 +1034,8 @@ hi_col: PASS    sq2hi                   ; high bytes
 hi_jmp: jmp     hi_end                  ; (hi_end, or mr_hi in matvec_run: patched)
 HI_LO   = hi_col - lo_col               ; from a column of the low pass to the same in the high
         .assert HI_LO = 9 * COLS + 3, error, "dot8.s: a kernel column is not 9 bytes"
+        .assert <HI_LO + 5 < 256, error, "dot8.s: matvec_patch reaches the high pass by (ptr2),y"
+        .assert <(sq2hi-sq2lo) = 0, error, "dot8.s: matvec_patch: sq2hi = sq2lo + whole pages"
 
         .segment "RODATA"
 shent:  .byte   21, 18, 15, 12, 9, 6, 3, 0  ; matvec_run: bytes of shifts to skip, k = 1..8,

@@ -90,24 +90,26 @@ uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n);
 
 /* ---- att.s: attention inner loops -------------------------------------------------------- */
 
-/* acc[i] += p[t] * v[t][i] (wrapping s32) for t < n, i < hs; v (n, hs) int16 rows. */
-void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n);
+/* acc[i] += p[t] * v[t][i] (wrapping s32) for t < n, i < hs; v (n, hs) int16 rows. The sums
+ * acc are att.s's own (att_acc; zero at start and after each att_out). */
+void __fastcall__ att_values(const int16_t* v, const uint8_t* p, uint16_t n);
 
 /* min(65535, 2^31 // d) for 2^15 <= d < 2^16 (the attention and sampler normalisers). */
 uint16_t __fastcall__ att_recip(uint16_t d);
 
-/* dst[i] = sat16(rescale(acc[i], att_inv, att_ish)) for i < n (n >= 1). */
-void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n);
+/* dst[i] = sat16(rescale(acc[i], att_inv, att_ish)) for i < n (1..16), then acc[i] = 0. */
+void __fastcall__ att_out(int16_t* dst, uint8_t n);
 extern uint16_t att_inv;
 extern uint8_t att_ish;
 
 /* Head size used by att_values (set once by model_init). */
 extern uint8_t att_hs;
 
-/* p[t] = exp8[min(255, rescale(max(s) - s[t], att_f, att_sh))] for t < n (n >= 1); returns
- * sum p. att_zc = min(255, first index from which att_exp8 is 0) lets it skip the rescale
- * where the index is past it.                                                 [attention] */
-uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
+/* p[t] = exp8[min(255, rescale(max(s) - s[t], att_f, att_sh))] for t < n (n >= 1); then
+ * att_inv, att_ish for att_out from T = sum p: T >= 2^16: N = T >> 1, ish = 32; else
+ * N = T << k in [2^15, 2^16), ish = 31 - k; inv = att_recip(N). att_zc = min(255, first index
+ * from which att_exp8 is 0) lets it skip the rescale where the index is past it. [attention] */
+void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
 extern const uint8_t* att_exp8;  /* the EXP8 table (set once) */
 extern uint8_t att_zc;           /* min(255, first zero index of EXP8) (set once) */
 extern uint16_t att_f;           /* mulhi16(ATT_M, S of q) (per head) */

@@ -37,7 +37,6 @@ int16_t model_att[DIM_MAX];        /* attention output, Q.FRAC_V ('L.att') */
 int8_t  model_xq[HIDDEN_MAX];      /* int8 matrix input (one quant() group at a time) */
 uint8_t trace_layer;               /* layer of the stage just traced */
 static int16_t rope_row[HS_MAX];   /* (hs/2, 2) cos, sin Q1.14 at pos */
-static int32_t att_acc[HS_MAX];    /* (hs,) wrapping s32 sums of p*v */
 static int8_t  att_qq[HS_MAX];     /* (hs,) int8 q of one head */
 static uint16_t att_m;
 static uint8_t  att_e;
@@ -346,11 +345,11 @@ static void rope(int16_t* v, uint8_t n)
 static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
 /* One query head over positions 0..pos: model_att[h*hs ..] = o                  [attention] */
 {
-    uint8_t kvh, k, chunk, i, k3;
+    uint8_t kvh, k, chunk, i;
     int16_t sq;
     uint16_t n, t, m;
     uint16_t coff;
-    uint32_t base, hoff, stride, total, norm;
+    uint32_t base, hoff, stride;
 
     kvh = h / kv_mul;
     n = pos + 1;
@@ -378,31 +377,15 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     matvec_kdots();
     att_f = mulhi16(att_m, quant_s);
     att_sh = (uint8_t)(att_e + k - 16);
-    total = att_weights(att_p, work.s, n);
-    if (total >= 0x10000UL) {
-        norm = total >> 1;
-        k3 = 0xFF;                     /* -1 */
-    } else {
-        norm = total;
-        k3 = 0;
-        while (norm < 0x8000UL) {
-            norm <<= 1;
-            ++k3;
-        }
-    }
-    att_inv = att_recip((uint16_t)norm);
-    att_ish = (uint8_t)(31 - (int8_t)k3);
-    for (i = 0; i < hs; ++i) {
-        att_acc[i] = 0;
-    }
+    att_weights(att_p, work.s, n);     /* and att_inv, att_ish from sum p */
     base = reu_vc[l] + hoff;
     for (t = 0; t < n; t += m) {
         m = n - t < chunk ? n - t : chunk;
         reu_fetch(kvbuf, base, m * (uint16_t)stride);
         base += m * (uint16_t)stride;
-        att_values(att_acc, kvbuf, att_p + t, m);
+        att_values(kvbuf, att_p + t, m);   /* sums in att.s */
     }
-    att_out(model_att + h * hs, att_acc, hs);
+    att_out(model_att + h * hs, hs);     /* and zeroes them */
 }
 
 static void attention(uint8_t l, uint16_t pos)

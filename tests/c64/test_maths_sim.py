@@ -91,19 +91,20 @@ def test_attention_value_sums_and_output_are_exact(tmp_path):
     rounds = []
     for line in run.stdout.splitlines():
         kind, _, value = line.partition(" ")
-        if kind in "KPAB" and len(kind) == 1:
+        if kind in "HKPAB" and len(kind) == 1:
             vals.setdefault(kind, []).append(int(value))
-            if kind == "B" and len(vals["B"]) == 8:
+            if kind == "B" and len(vals["B"]) == vals["H"][0]:
                 rounds.append({k: np.array(v, np.int64) for k, v in vals.items()})
                 vals = {}
-    assert len(rounds) == 4
+    assert len(rounds) == 6
     for r in rounds:
-        k = r["K"].reshape(40, 8)
+        k = r["K"].reshape(40, int(r["H"][0]))
         assert np.array_equal(r["B"], wrap32(r["A"] + r["P"] @ k))
+    assert not [ln for ln in run.stdout.splitlines() if ln.startswith("Z ")]
     lines = [[int(v) for v in ln.split()[1:]] for ln in run.stdout.splitlines() if ln[:2] in ("D ", "O ")]
     recips = [v for v in lines if len(v) == 2]
     outs = np.array([v for v in lines if len(v) == 4], np.int64)
-    assert len(recips) == 300 and len(outs) == 240
+    assert len(recips) == 300 and len(outs) == 480
     for d, got in recips:
         assert got == min(65535, 2**31 // d), d
     acc, inv, ish, got = outs.T
@@ -128,7 +129,8 @@ def test_attention_scores_by_the_matvec_kernel_are_exact(tmp_path):
 
 
 def test_attention_weights_are_exact(tmp_path):
-    # p_t = EXP8[min(255, rescale(max s - s_t, f, sh))] and sum p: every magnitude of scores,
+    # p_t = EXP8[min(255, rescale(max s - s_t, f, sh))], att_out's (inv, ish) from sum p (the
+    # twin's norm, k3; sum 0 gives (0, 31)): every magnitude of scores,
     # tables with and without zeros, zc = 0, f = 0, f = 1 (D0 above 32 bits), n = 1
     import numpy as np
 
@@ -138,10 +140,11 @@ def test_attention_weights_are_exact(tmp_path):
     lines = iter(run.stdout.splitlines())
     rounds = 0
     kept = 0
+    totals = []
     for line in lines:
         if not line.startswith("W "):
             continue  # sim65 -c's cycle line
-        n, zc, f, sh, total = (int(v) for v in line.split()[1:])
+        n, zc, f, sh, inv, ish = (int(v) for v in line.split()[1:])
         exp8 = np.array([int(next(lines).split()[1]) for _ in range(256)])
         assert zc == min(255, int(np.nonzero(exp8)[0].max()) + 1 if exp8.any() else 0)
         sp = np.array([[int(v) for v in next(lines).split()[1:]] for _ in range(n)])
@@ -149,11 +152,22 @@ def test_attention_weights_are_exact(tmp_path):
         idx = np.minimum(255, rescale(s.max() - s, f, sh))
         want = exp8[idx]
         assert np.array_equal(got, want), f"round {rounds}"
-        assert total == int(want.sum()), f"round {rounds}"
+        total = int(want.sum())
+        if total >= 1 << 16:
+            norm, k3 = total >> 1, -1
+        else:
+            norm, k3 = total, 0
+            while 0 < norm < 1 << 15:
+                norm <<= 1
+                k3 += 1
+        want_inv = min(65535, (1 << 31) // norm) if norm else 0
+        assert (inv, ish) == (want_inv, 31 - k3), f"round {rounds}"
+        totals.append(total)
         kept += int((want > 0).sum())
         rounds += 1
     assert rounds == 16
     assert kept > 100
+    assert min(totals) < 256 and max(totals) >= 1 << 16 and 0 in totals
 
 
 def test_saturate_and_residual_are_exact(tmp_path):

@@ -176,13 +176,15 @@ void matvec_kdots(void)
     }
 }
 
-void __fastcall__ att_values(int32_t* acc, const int16_t* v, const uint8_t* p, uint16_t n)
+static int32_t att_sums[16];       /* att.s keeps the sums itself (att_acc) */
+
+void __fastcall__ att_values(const int16_t* v, const uint8_t* p, uint16_t n)
 {
     uint16_t t;
     uint8_t i;
     for (t = 0; t < n; ++t) {
         for (i = 0; i < att_hs; ++i) {
-            acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)((int32_t)v[t * att_hs + i] * p[t]));
+            att_sums[i] = (int32_t)((uint32_t)att_sums[i] + (uint32_t)((int32_t)v[t * att_hs + i] * p[t]));
         }
     }
 }
@@ -196,11 +198,12 @@ uint16_t __fastcall__ att_recip(uint16_t d)
     return d == 0x8000u ? 0xFFFF : (uint16_t)(0x80000000UL / d);
 }
 
-void __fastcall__ att_out(int16_t* dst, const int32_t* acc, uint8_t n)
+void __fastcall__ att_out(int16_t* dst, uint8_t n)
 {
     uint8_t i;
     for (i = 0; i < n; ++i) {
-        dst[i] = host_sat16(rescale(acc[i], att_inv, att_ish));
+        dst[i] = host_sat16(rescale(att_sums[i], att_inv, att_ish));
+        att_sums[i] = 0;
     }
 }
 
@@ -209,11 +212,12 @@ uint8_t att_zc;
 uint16_t att_f;
 uint8_t att_sh;
 
-uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
+void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
 {
     uint16_t t;
     int32_t best = s[0], idx;
-    uint32_t total = 0;
+    uint32_t total = 0, norm;
+    uint8_t k;
     for (t = 1; t < n; ++t) {
         if (s[t] > best) {
             best = s[t];
@@ -224,7 +228,20 @@ uint32_t __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
         p[t] = att_exp8[idx > 255 ? 255 : idx];
         total += p[t];
     }
-    return total;
+    if (total >= 0x10000UL) {
+        att_ish = 32;
+        att_inv = att_recip((uint16_t)(total >> 1));
+    } else if (total == 0) {
+        att_ish = 31;
+        att_inv = 0;
+    } else {
+        norm = total;
+        for (k = 0; norm < 0x8000UL; ++k) {
+            norm <<= 1;
+        }
+        att_ish = (uint8_t)(31 - k);
+        att_inv = att_recip((uint16_t)norm);
+    }
 }
 
 static int16_t host_sat16(int32_t v)

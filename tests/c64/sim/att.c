@@ -1,20 +1,23 @@
 /*
  * att.c - sim65 harness: att.s's att_values on pseudo-random int16 rows (with the extremes
- * +-32767, -32768) and u8 weights (some 0), att_recip over its whole domain's edges and
- * pseudo-random divisors, att_out on s32 values of every magnitude; prints the inputs and the
- * outputs for tests/c64/test_maths_sim.py.
+ * +-32767, -32768; half the rounds mostly |v| < 256, hi byte 0 or -1) and u8 weights (some 0),
+ * head sizes 8 and 16, the rows in two calls; att_recip over its whole domain's edges and
+ * pseudo-random divisors, att_out on s32 values of every magnitude (and att_acc zero after);
+ * prints the inputs and the outputs for tests/c64/test_maths_sim.py.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include "maths.h"
 
 #define HS 8
+#define HS_MAX 16
 #define N 40
 
-static int16_t kv[N * HS];
+extern uint8_t att_acc[64];        /* att.s: bytes 0, 1 of acc[i] at 2i, bytes 2, 3 at 32 + 2i */
+static int16_t kv[N * HS_MAX];
 static uint8_t p[N];
-static int32_t acc[HS];
-static int16_t out[HS];
+static int32_t acc[HS_MAX];
+static int16_t out[HS_MAX];
 static uint32_t r = 99;
 
 static uint32_t rnd(void)
@@ -25,37 +28,62 @@ static uint32_t rnd(void)
     return r;
 }
 
+static void acc_put(uint8_t n)
+{
+    uint8_t i;
+    for (i = 0; i < n; ++i) {
+        att_acc[2 * i] = (uint8_t)acc[i];
+        att_acc[2 * i + 1] = (uint8_t)(acc[i] >> 8);
+        att_acc[32 + 2 * i] = (uint8_t)(acc[i] >> 16);
+        att_acc[33 + 2 * i] = (uint8_t)(acc[i] >> 24);
+    }
+}
+
+static void acc_get(uint8_t n)
+{
+    uint8_t i;
+    for (i = 0; i < n; ++i) {
+        acc[i] = (int32_t)((uint32_t)att_acc[2 * i] | (uint32_t)att_acc[2 * i + 1] << 8
+                           | (uint32_t)att_acc[32 + 2 * i] << 16 | (uint32_t)att_acc[33 + 2 * i] << 24);
+    }
+}
+
 int main(void)
 {
     uint16_t i;
-    uint8_t round;
+    uint8_t round, hs;
 
     mul_init();
-    att_hs = HS;
-    for (round = 0; round < 4; ++round) {
-        for (i = 0; i < N * HS; ++i) {
-            kv[i] = (int16_t)((int16_t)rnd() >> (uint8_t)(rnd() % 8));
+    for (round = 0; round < 6; ++round) {
+        hs = round >= 4 ? HS_MAX : HS;
+        att_hs = hs;
+        printf("H %u\n", hs);
+        for (i = 0; i < N * hs; ++i) {
+            kv[i] = (int16_t)((int16_t)rnd() >> (uint8_t)(round & 1 ? 7 + rnd() % 9 : rnd() % 8));
         }
         kv[0] = 32767;
         kv[1] = -32767;
         kv[2] = (int16_t)0x8000;
-        for (i = 0; i < HS; ++i) {
+        for (i = 0; i < hs; ++i) {
             acc[i] = (int32_t)rnd();
         }
         for (i = 0; i < N; ++i) {
             p[i] = (uint8_t)(i % 5 == 0 ? 0 : rnd());
         }
-        for (i = 0; i < N * HS; ++i) {
+        for (i = 0; i < N * hs; ++i) {
             printf("K %d\n", kv[i]);
         }
         for (i = 0; i < N; ++i) {
             printf("P %u\n", p[i]);
         }
-        for (i = 0; i < HS; ++i) {
+        for (i = 0; i < hs; ++i) {
             printf("A %ld\n", acc[i]);
         }
-        att_values(acc, kv, p, N);
-        for (i = 0; i < HS; ++i) {
+        acc_put(hs);
+        att_values(kv, p, 23);                      /* two chunks, the sums kept between */
+        att_values(kv + 23 * hs, p + 23, N - 23);
+        acc_get(hs);
+        for (i = 0; i < hs; ++i) {
             printf("B %ld\n", acc[i]);
         }
     }
@@ -66,12 +94,18 @@ int main(void)
     for (round = 0; round < 30; ++round) {
         att_inv = (uint16_t)rnd();
         att_ish = (uint8_t)(16 + rnd() % 25);   /* the result fits s32, as in the model */
-        for (i = 0; i < HS; ++i) {
+        for (i = 0; i < HS_MAX; ++i) {
             acc[i] = (int32_t)rnd() >> (uint8_t)(rnd() % 32);
         }
-        att_out(out, acc, HS);
-        for (i = 0; i < HS; ++i) {
+        acc_put(HS_MAX);
+        att_out(out, HS_MAX);
+        for (i = 0; i < HS_MAX; ++i) {
             printf("O %ld %u %u %d\n", acc[i], att_inv, att_ish, out[i]);
+        }
+        for (i = 0; i < 64; ++i) {
+            if (att_acc[i] != 0) {
+                printf("Z %u\n", i);               /* att_out leaves the sums zero */
+            }
         }
     }
     return 0;
