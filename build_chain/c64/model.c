@@ -47,7 +47,12 @@ int16_t model_h3[HIDDEN_MAX];      /* h3, Q.FRAC_H */
 int32_t model_out[HIDDEN_MAX];     /* s32 matrix outputs before saturation */
 static uint8_t recs[REC_BYTES];    /* (rows, groups, 4) scale records of the current matrix */
 static uint8_t wsqbuf[WSQ_BYTES];  /* (groups, rows, 3) sums of squared weights, same matrix */
-static int16_t kvbuf[KVBUF_BYTES / 2]; /* keys or values of a chunk of positions */
+/* keys or values of a chunk of positions; live only inside attention_head's value loop (fetch,
+ * att_values), so quant.s keeps its per-vector table TH (3 x 129 bytes) in it too */
+int16_t kvbuf[KVBUF_BYTES / 2];
+#if KVBUF_BYTES < 387
+#error "kvbuf must hold quant.s's table"
+#endif
 static uint8_t att_p[SEQ_MAX];     /* (pos+1,) u8 exp8 weights */
 static uint16_t tab_rsqrt[256];
 static uint8_t  tab_exp8[256];

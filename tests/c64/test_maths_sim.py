@@ -59,15 +59,42 @@ def test_matvec_kernel_is_exact_for_three_groups_stored_then_added(tmp_path):
             assert np.array_equal(got, (total + 2**31) % 2**32 - 2**31), f"group {g}"
 
 
+def quant_paths(x) -> set:
+    """The element paths of quant.s that vector x takes (a mirror of its branch conditions)."""
+    m = int(abs(x).max())
+    if m == 0:
+        return {"zero"}
+    k = next(k for k in range(16) if m << k >= 1 << 14)
+    r = (127 << 23) // (m << k)
+    big_r = r << (k + 1)
+    t = 22 - k - ((r & -r).bit_length() - 1)
+    mask, bit = (0, 1) if not 0 <= t <= 15 else (0xFF, 0) if t >= 8 else ((2 << t) - 1, 1 << t)
+    r1, r2 = (big_r >> 8) & 255, (big_r >> 16) & 255
+    paths = {f"k{k}"}
+    for v in (int(v) for v in x):
+        a = abs(v)
+        h, lo = a >> 8, a & 255
+        byte2 = ((lo * r2) + ((lo + r1) ** 2 // 4 >> 8) - ((lo - r1) ** 2 // 4 >> 8)
+                 + ((h * big_r * 256 + (1 << 23)) >> 16)) & 255
+        if v < 0 and lo & mask == bit:
+            paths.add("tie" if (a * big_r + (1 << 23)) % (1 << 24) == 0 else "tie candidate")
+        elif big_r >> 24:
+            paths.add("all exact")
+        else:
+            paths.add({0: "byte 2 = 0", 0xFE: "byte 2 = $FE", 0xFF: "byte 2 = $FF"}.get(byte2, "short"))
+    return paths
+
+
 def test_quant_is_exact(tmp_path):
-    # vectors of 8, 64 and 172 values at every magnitude, all zero, +-32767, -32768, a lone -1
+    # vectors of 8, 64 and 172 values at every magnitude, all zero, +-32767, -32768, a lone -1;
+    # m at every k with negative ties, near-carries; every path of quant.s (quant_paths) is taken
     import numpy as np
 
     from build_chain.twin import quant
     run = sim65([SIM / "quant.c", C64_DIR / "mul.s", C64_DIR / "quant.s"], tmp_path)
     assert run.returncode == 0, run.stderr
     lines = iter(run.stdout.splitlines())
-    vectors = 0
+    vectors, taken = 0, set()
     for line in lines:
         if not line.startswith("V "):
             continue  # sim65 -c's cycle line
@@ -76,8 +103,11 @@ def test_quant_is_exact(tmp_path):
         want_q, want_s, want_k = quant(pairs[:, 0])
         assert (int(k), int(s)) == (want_k, want_s), f"vector {vectors}"
         assert np.array_equal(pairs[:, 1], want_q), f"vector {vectors}"
+        taken |= quant_paths(pairs[:, 0])
         vectors += 1
-    assert vectors == 60
+    assert vectors == 92
+    want = {"zero", "tie", "tie candidate", "all exact", "short", "byte 2 = 0", "byte 2 = $FE", "byte 2 = $FF"}
+    assert taken >= want | {f"k{k}" for k in range(15)}
 
 
 def test_attention_value_sums_and_output_are_exact(tmp_path):
