@@ -25,9 +25,13 @@
 ; s = a + (((b-a) * frac + 2^(F-5)) >> (F-4)) with a, b = tab[u], tab[u+1], frac = the low
 ; F-4 bits of h. t = h >> (F-4) comes from shifting the sign-extended h left by 12-F, which
 ; leaves frac << (12-F) in the low byte: (b-a) * that, + $80 (+ $7F when b < a), >> 8 is the
-; rounded step, so no shift loops. Products are sign and magnitude by quarter squares (mul.s
-; tables, inline, zero high bytes skipped); a negative product P rounds as
-; -((|P| + 2^(k-1) - 1) >> k) (= floor((P + 2^(k-1)) / 2^k)).
+; rounded step, so no shift loops. The model's case F = 10, half = 128, last = 256 (FRAC_H,
+; SILU_LEN = 257: format constants; gate_frac is a variable so other F stay tested) has its own
+; path: inside (0 <= u < 256) is -32 <= h hi < 32, u = ((h hi + 32) << 2) | (h lo >> 6), and
+; the result is (product bytes 3-1) >> 2, saturated when byte 3 >= 2. h3 and hb share one
+; offset. Products are sign and magnitude by quarter squares (mul.s tables, inline, zero high
+; bytes skipped); a negative product P rounds as -((|P| + 2^(k-1) - 1) >> k) (= floor((P +
+; 2^(k-1)) / 2^k)).
 ;
 ; Contract:
 ;   all   in: n A (0 = nothing); src (h3), dst (x, hb) on the C stack (4 bytes, popped)
@@ -41,7 +45,7 @@
 ;         ptr1-ptr3, tmp1-tmp4, sreg
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: about 60 per element (sat16), 80
-; (residual), 720 (gate, on the model's h1 and h3), 50 (argmax), 1700 per pair (rope).
+; (residual), 590 (gate, on the model's h1 and h3; 720 for other F), 50 (argmax), 1700 per pair (rope).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr4, tmp1-tmp4
 
@@ -67,6 +71,8 @@ gfr:    .res    1                       ; F & 7
 gfb:    .res    1                       ; F >> 3
 grnd:   .res    4                       ; 2^(F-1), 2^(F-1) - 1 (16 bits each)
 gh:     .res    2                       ; h
+gfast:  .res    1                       ; bit 7: F = 10, half = 128, last = 256
+goff:   .res    1                       ; offset of the element in hb and h3
 _rope_hs:       .res 1                  ; head size (rope)
 rwrap:  .res    1                       ; 2 hs: bytes of a row
 rro:    .res    1                       ; row offset of (c, s)
@@ -252,16 +258,59 @@ _vec_gate:
         lda     grnd+1                  ;
         sbc     #0                      ;
         sta     grnd+3                  ;
+        ldx     #0                      ; gfast: the model's case (FRAC_H = 10, SILU_LEN = 257)
+        lda     _gate_frac              ;
+        eor     #10                     ;
+        ora     _gate_half+1            ;
+        ora     _gate_last              ;
+        bne     :+                      ;
+        lda     _gate_half              ;
+        eor     #128                    ;
+        bne     :+                      ;
+        lda     _gate_last+1            ;
+        cmp     #1                      ;
+        bne     :+                      ;
+        dex                             ;
+:       stx     gfast                   ;
+        lda     #0                      ;
+        sta     goff                    ;
 
 ; ---- s = silu(h) ---------------------------------------------------------------
-@el:    ldy     #0                      ; h; t = ((e:h) << (8-step)) >> 8 = h >> step, and
+@el:    ldy     goff                    ; h; t = ((e:h) << (8-step)) >> 8 = h >> step, and
         lda     (ptr2),y                ; the low byte left is frac << (8-step)
         sta     gh                      ;
         sta     tmp2                    ;
         iny                             ;
         lda     (ptr2),y                ;
         sta     gh+1                    ;
-        sta     ptr4                    ;
+        bit     gfast                   ;
+        bpl     @gen                    ;
+        clc                             ; F = 10: inside (0 <= u < 256) is -32 <= h hi < 32
+        adc     #$20                    ;
+        cmp     #$40                    ;
+        bcs     @fout                   ;
+        asl     tmp2                    ; u = ((h hi + 32) << 2) | (h lo >> 6), tmp2 = frac << 2
+        rol                             ;
+        asl     tmp2                    ;
+        rol                             ;
+        asl                             ; ptr3 -> tab[u]
+        tax                             ;
+        lda     _gate_tab+1             ;
+        adc     #0                      ;
+        sta     ptr3+1                  ;
+        txa                             ;
+        clc                             ;
+        adc     _gate_tab               ;
+        sta     ptr3                    ;
+        bcc     @a                      ;
+        inc     ptr3+1                  ;
+        bcs     @a                      ; (always)
+@fout:  cmp     #$A0                    ; h hi + 32 >= $A0: h < -8192, u < 0
+        bcc     @sh                     ;
+        lda     #0                      ;
+        tay                             ;
+        jmp     @st                     ;
+@gen:   sta     ptr4                    ;
         ldx     #0                      ; e = the sign extension
         cmp     #$80                    ;
         bcc     :+                      ;
@@ -290,7 +339,7 @@ _vec_gate:
         lda     ptr4+1                  ;
         sbc     _gate_last+1            ;
         bcc     @interp                 ;
-        lda     gh                      ;
+@sh:    lda     gh                      ;
         sta     sreg                    ;
         lda     gh+1                    ;
         sta     sreg+1                  ;
@@ -309,7 +358,7 @@ _vec_gate:
         tya                             ;
         adc     _gate_tab+1             ;
         sta     ptr3+1                  ;
-        ldy     #0                      ; s = a
+@a:     ldy     #0                      ; s = a
         lda     (ptr3),y                ;
         sta     sreg                    ;
         iny                             ;
@@ -391,7 +440,8 @@ _vec_gate:
         sta     sreg+1                  ;
 
 ; ---- g = sat16((s * h3 + 2^(F-1)) >> F) -------------------------------------------
-@mul:   ldy     #1                      ; sign = s xor h3
+@mul:   ldy     goff                    ; sign = s xor h3
+        iny                             ;
         lda     (ptr1),y                ;
         eor     sreg+1                  ;
         sta     tmp3                    ;
@@ -508,7 +558,20 @@ _vec_gate:
         inc     mr2                     ;
         bne     :+                      ;
         inc     mr3                     ;
-:       ldx     gfb                     ; R = the window mr[X..X+2] >> (F & 7), X = F >> 3
+:       bit     gfast                   ; F = 10: R = (mr3:mr2:mr1) >> 2, and mr3 >= 2 saturates
+        bpl     @gwin                   ; (mr3 < 2: R < 2^15)
+        lda     mr3                     ;
+        cmp     #2                      ;
+        bcs     @max                    ;
+        lsr                             ;
+        ror     mr2                     ;
+        ror     mr1                     ;
+        lsr     mr2                     ;
+        ror     mr1                     ;
+        lda     mr1                     ;
+        ldy     mr2                     ;
+        bpl     @sgn                    ; (always)
+@gwin:  ldx     gfb                     ; R = the window mr[X..X+2] >> (F & 7), X = F >> 3
         lda     mr0+3,x                 ; a byte above the window: R >= 2^17
         bne     @max                    ;
         ldy     gfr                     ;
@@ -523,7 +586,7 @@ _vec_gate:
         ldy     mr0+1,x                 ;
         bmi     @max                    ;
         lda     mr0,x                   ; A = low, Y = high byte of R
-        bit     tmp3                    ; apply the sign
+@sgn:   bit     tmp3                    ; apply the sign
         bpl     @st                     ;
         eor     #$FF                    ;
         clc                             ;
@@ -543,18 +606,20 @@ _vec_gate:
         ldy     #$80                    ;
 @st:    sta     tmp4                    ; hb = A (low), Y (high)
         tya                             ;
-        ldy     #1                      ;
+        ldy     goff                    ;
+        iny                             ;
         sta     (ptr2),y                ;
         dey                             ;
         lda     tmp4                    ;
         sta     (ptr2),y                ;
-        lda     ptr1                    ; h3 += 2
+        tya                             ; next element: offset += 2 (a wrap moves both pages)
         clc                             ;
         adc     #2                      ;
-        sta     ptr1                    ;
+        sta     goff                    ;
         bcc     :+                      ;
         inc     ptr1+1                  ;
-:       jsr     step                    ; hb += 2, n -= 1
+        inc     ptr2+1                  ;
+:       dec     tmp1                    ;
         beq     :+                      ;
         jmp     @el                     ;
 :       rts                             ;

@@ -1,7 +1,8 @@
 /*
  * gate.c - sim65 harness: vec.s's vec_gate (SiLU by table times h3, rounded, saturated) with
- * F = 10 (FRAC_H) and F = 7, tables of full-range and of smooth values, h and h3 over the
- * whole int16 range; prints inputs and outputs for tests/c64/test_maths_sim.py.
+ * F = 10 (FRAC_H, vec.s's fast path) and F = 7, tables of full-range and of smooth values, h
+ * and h3 over the whole int16 range and the table's edges for F = 10; prints inputs and outputs
+ * for tests/c64/test_maths_sim.py.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,10 @@ int main(void)
         h3[1] = -32767 - 1;
         hb[2] = h0[2] = 32767;
         h3[2] = 32767;
+        for (i = 0; i < 8; ++i) {   /* the edges of the table for F = 10: u = -1, 0, 255, 256 */
+            static const int16_t edge[8] = {-8193, -8192, -8129, 8127, 8128, 8191, 8192, 8255};
+            h0[3 + i] = hb[3 + i] = edge[i];
+        }
         vec_gate(hb, h3, N);
         printf("G %u\n", gate_frac);
         for (i = 0; i < LEN; ++i) {
