@@ -40,18 +40,20 @@
 ;   gate: 5 <= F <= 12 (F-4 bits of frac fit a byte), 0 <= half, the table holds last+1 values
 ;   rope: n even (0 = nothing); the four products are |v| * |c| etc. (u32, quarter squares,
 ;         a zero high byte of |v| skips half), summed with signs in 32 bits (33 when a + b =
-;         2^31: saturates); clobbers ptr3, ptr4, tmp2, tmp3, sreg too
+;         2^31: saturates); clobbers ptr3, ptr4, tmp2, tmp3, sreg too, and mul.s's ra0-ra3, rf0,
+;         rsh, rneg (mr0+8..15, asserted at link: rhold, |v0|'s products, no copy)
 ;   argmax in: n A/X (>= 1), v on the C stack (popped)   out: A/X = index   clobbers: A Y,
 ;         ptr1-ptr3, tmp1-tmp4, sreg
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: about 60 per element (sat16), 80
-; (residual), 590 (gate, on the model's h1 and h3; 720 for other F), 50 (argmax), 1700 per pair (rope).
+; (residual), 590 (gate, on the model's h1 and h3; 720 for other F), 50 (argmax), 1480 per
+; pair (rope).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr4, tmp1-tmp4
 
         .export _vec_sat16, _vec_residual, _vec_gate, _vec_argmax, _vec_rope, _rope_hs
         .export _gate_tab, _gate_frac, _gate_half, _gate_last
-        .importzp mr0, mp1, mp2, mp3, mp4
+        .importzp mr0, mp1, mp2, mp3, mp4, ra0
 
 mr1 = mr0 + 1                           ; mul.s's product bytes, scratch here
 mr2 = mr0 + 2
@@ -60,6 +62,8 @@ mr4 = mr0 + 4
 mr5 = mr0 + 5
 mr6 = mr0 + 6
 mr7 = mr0 + 7
+rhold = mr0 + 8                         ; rope: |v0| |c|, |v0| |s| (u32 each): mul.s's ra0-rneg
+        .assert ra0 = mr0 + 8, lderror, "vec.s: rhold needs mul.s's ra0-rneg right after mr0-mr7"
 
         .segment "BSS"
 _gate_tab:      .res 2                  ; -> SILU table (int16)
@@ -81,7 +85,6 @@ rns:    .res    1                       ; bit 7: s < 0
 rn0:    .res    1                       ; bit 7: v0 < 0
 rn1:    .res    1                       ; bit 7: v1 < 0
 rcs:    .res    6                       ; |c| (0-1), |s| (4-5)
-rhold:  .res    8                       ; |v0| |c|, |v0| |s| (u32 each)
 
         .segment "CODE"
 
@@ -673,12 +676,9 @@ _vec_rope:
         lda     (ptr2),y                ;
         jsr     absw                    ;
         ror     rn0                     ;
-        jsr     rprod                   ; |v0| |c|, |v0| |s|
-        ldx     #7                      ; keep them
-:       lda     mr0,x                   ;
-        sta     rhold,x                 ;
-        dex                             ;
-        bpl     :-                      ;
+        stx     sreg+1                  ;
+        ldx     #8                      ;
+        jsr     rprod                   ; rhold = |v0| |c|, |v0| |s|
         ldy     #3                      ; v1
         lda     (ptr2),y                ;
         tax                             ;
@@ -686,6 +686,8 @@ _vec_rope:
         lda     (ptr2),y                ;
         jsr     absw                    ;
         ror     rn1                     ;
+        stx     sreg+1                  ;
+        ldx     #0                      ;
         jsr     rprod                   ; mr0-mr3 = |v1| |c|, mr4-mr7 = |v1| |s|
         lda     rn0                     ; v0' = v0 c - v1 s: a = |v0 c|, b = |v1 s|
         eor     rnc                     ;
@@ -746,13 +748,15 @@ absw:   cpx     #$80                    ;
         sec                             ;
 @p:     rts                             ;
 
-; rprod: mr0-mr3 = |v| * |c|, mr4-mr7 = |v| * |s|; |v| = X:A (saved in sreg), |c| = rcs,
-; |s| = rcs+4. Zero high byte of |v|: half the products.
-rprod:  sta     sreg                    ;
-        stx     sreg+1                  ;
-        jsr     rmset                   ; |v| lo
-        ldx     #4                      ; X = 4 (s), then 0 (c)
-@lo:    ldy     rcs,x                   ; lo * m lo -> mr[x], mr[x+1]
+; rprod: mr[X..X+3] = |v| * |c|, mr[X+4..X+7] = |v| * |s|; |v| = sreg+1:A, |c| = rcs, |s| =
+; rcs+4; X = 0 (mr0-mr7) or 8 (rhold = mr0+8: mul.s's ra0-rneg, scratch here). Unrolled;
+; a zero high byte of |v|: half the products. X kept.
+rprod:  sta     mp1                     ; |v| lo (mset)
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        ldy     rcs                     ; lo * c
         sec                             ;
         lda     (mp1),y                 ;
         sbc     (mp3),y                 ;
@@ -760,7 +764,7 @@ rprod:  sta     sreg                    ;
         lda     (mp2),y                 ;
         sbc     (mp4),y                 ;
         sta     mr0+1,x                 ;
-        ldy     rcs+1,x                 ; lo * m hi -> + mr[x+1], mr[x+2]; mr[x+3] = 0
+        ldy     rcs+1                   ;
         sec                             ;
         lda     (mp1),y                 ;
         sbc     (mp3),y                 ;
@@ -776,16 +780,38 @@ rprod:  sta     sreg                    ;
         sta     mr0+3,x                 ;
         adc     mr0+2,x                 ;
         sta     mr0+2,x                 ;
-        dex                             ;
-        dex                             ;
-        dex                             ;
-        dex                             ;
-        bpl     @lo                     ;
+        ldy     rcs+4                   ; lo * s
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     mr0+4,x                 ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr0+5,x                 ;
+        ldy     rcs+5                   ;
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        sta     mr0+6,x                 ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+5,x                 ;
+        sta     mr0+5,x                 ;
+        lda     #0                      ;
+        sta     mr0+7,x                 ;
+        adc     mr0+6,x                 ;
+        sta     mr0+6,x                 ;
         lda     sreg+1                  ; |v| hi
         beq     @done                   ;
-        jsr     rmset                   ;
-        ldx     #4                      ;
-@hi:    ldy     rcs,x                   ; hi * m lo -> + mr[x+1], mr[x+2], carry mr[x+3]
+        sta     mp1                     ; (mset)
+        sta     mp2                     ;
+        eor     #$FF                    ;
+        sta     mp3                     ;
+        sta     mp4                     ;
+        ldy     rcs                     ; hi * c
         sec                             ;
         lda     (mp1),y                 ;
         sbc     (mp3),y                 ;
@@ -802,7 +828,7 @@ rprod:  sta     sreg                    ;
         sta     mr0+2,x                 ;
         bcc     :+                      ;
         inc     mr0+3,x                 ;
-:       ldy     rcs+1,x                 ; hi * m hi -> + mr[x+2], mr[x+3]
+:       ldy     rcs+1                   ;
         sec                             ;
         lda     (mp1),y                 ;
         sbc     (mp3),y                 ;
@@ -817,19 +843,39 @@ rprod:  sta     sreg                    ;
         tya                             ;
         adc     mr0+3,x                 ;
         sta     mr0+3,x                 ;
-        dex                             ;
-        dex                             ;
-        dex                             ;
-        dex                             ;
-        bpl     @hi                     ;
+        ldy     rcs+4                   ; hi * s
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+5,x                 ;
+        sta     mr0+5,x                 ;
+        tya                             ;
+        adc     mr0+6,x                 ;
+        sta     mr0+6,x                 ;
+        bcc     :+                      ;
+        inc     mr0+7,x                 ;
+:       ldy     rcs+5                   ;
+        sec                             ;
+        lda     (mp1),y                 ;
+        sbc     (mp3),y                 ;
+        sta     tmp3                    ;
+        lda     (mp2),y                 ;
+        sbc     (mp4),y                 ;
+        tay                             ;
+        lda     tmp3                    ;
+        clc                             ;
+        adc     mr0+6,x                 ;
+        sta     mr0+6,x                 ;
+        tya                             ;
+        adc     mr0+7,x                 ;
+        sta     mr0+7,x                 ;
 @done:  rts                             ;
-
-rmset:  sta     mp1                     ; (mul.s mset)
-        sta     mp2                     ;
-        eor     #$FF                    ;
-        sta     mp3                     ;
-        sta     mp4                     ;
-        rts                             ;
 
 ; comb: A/Y (low/high) = sat16((w + 2^13) >> 14), w = +-(a +- b): a = rhold[X..X+3],
 ; b = mr[Y..Y+3] (magnitudes <= 2^30 each), A bit 7 = subtract b, tmp2 bit 7 = negate;
