@@ -294,22 +294,44 @@ rows_begin:
         sta     mr_k2+1                 ;
         lda     #0                      ; REU: no interrupts, both addresses
         sta     REU_IRQMASK             ; count up; C64 address and length set once
-        sta     REU_CONTROL             ; (dot_row's fetches autoload them back)
+        sta     REU_CONTROL             ; (strided rows' fetches autoload them back)
         sta     REU_LENGTH+1            ;
         lda     ncols                   ;
         sta     REU_LENGTH              ;
+        sta     dc_len+1                ; (and into the contiguous rows' immediates)
         lda     dmadst                  ;
         sta     REU_C64ADDR             ;
+        sta     dc_lo+1                 ;
         lda     dmadst+1                ;
         sta     REU_C64ADDR+1           ;
+        sta     dc_hi+1                 ;
+        lda     reucur                  ; REU address of row 0 (the contiguous rows' only
+        sta     REU_REUADDR             ; write of it)
+        lda     reucur+1                ;
+        sta     REU_REUADDR+1           ;
+        lda     reucur+2                ;
+        sta     REU_REUADDR+2           ;
+        ldx     #<dr_str                ; stride = n (every matrix but w2's groups, the keys):
+        ldy     #>dr_str                ; contiguous rows, dot_row enters at dr_con
+        lda     _mv_stride+1            ;
+        bne     :+                      ;
+        lda     _mv_stride              ;
+        cmp     ncols                   ;
+        bne     :+                      ;
+        ldx     #<dr_con                ;
+        ldy     #>dr_con                ;
+:       stx     dot_row+1               ;
+        sty     dot_row+2               ;
         rts                             ;
 
-; dot_row: DMA row r (REU address only: rows_begin set the rest), run both passes, advance
-;   reucur: v0..v0+2 = sum (x_j + w_j)^2 + K (mod 2^24), K = -sum x^2 (rows_begin). Each pass
+; dot_row: DMA row r (strided rows: the REU address only, rows_begin set the rest, autoload
+;   keeps it, reucur advances; contiguous rows: see dr_con), run both passes:
+;   v0..v0+2 = sum (x_j + w_j)^2 + K (mod 2^24), K = -sum x^2 (rows_begin). Each pass
 ;   starts with A = its byte of K and C = 1, so its sum + K byte = A + 255 X + C - 1, which
 ;   two subtractions give: lo byte A - X - 1 + C (borrow B), hi byte X - B.
 dot_row:
-        lda     reucur                  ; REU -> wrow + 64 - n
+        jmp     dr_str                  ; (dr_str or dr_con: rows_begin patches it)
+dr_str: lda     reucur                  ; REU -> wrow + 64 - n
         sta     REU_REUADDR             ;
         lda     reucur+1                ;
         sta     REU_REUADDR+1           ;
@@ -330,7 +352,24 @@ dot_row:
         sta     reucur+1                ;
         bcc     :+                      ;
         inc     reucur+2                ;
-:       ldx     #0                      ; low pass
+:       jmp     dr_pass                 ;
+; contiguous rows (stride = n): a fetch without autoload leaves the REU address at the next
+; row (VICE, 17xx: both addresses advance by the length, which reads 1 afterwards), so only
+; the length and the C64 address are written again
+dr_con:
+dc_len: lda     #0                      ; n (patched)
+        sta     REU_LENGTH              ;
+dc_lo:  lda     #0                      ; wrow + 64 - n (patched)
+        sta     REU_C64ADDR             ;
+dc_hi:  lda     #0                      ;
+        sta     REU_C64ADDR+1           ;
+        lda     #REU_CMD_FETCH          ; go, no autoload
+.ifdef __SIM6502__
+        jsr     reu_dma                 ;
+.else
+        sta     REU_COMMAND             ;
+.endif
+dr_pass: ldx    #0                      ; low pass
         sec                             ;
 dr_k0:  lda     #0                      ; (K byte 0, patched)
         jmp     (lo_vec)                ;
