@@ -18,10 +18,11 @@
 ;   void matvec_run(void);    out[r] (=|+=) rescale(x.w_r, mulhi16(M_r, S), e_r + sS - 16)
 ;   void matvec_wsq(void);    wsq[r] = sum w_r^2 (3 bytes) for the patched n
 ;   void matvec_kdots(void);  out[t] = (vL_t + 256 vH_t - C_t + mv_kq) / 2, t < mv_rows: attention
-;                             scores from rows L_t, H_t back to back (reu_format KEY_ROWS)
+;                             scores from rows L_t, H_t back to back (reu_format KEY_ROWS);
+;                             mv_kmax = max out[t] (-2^31 for no rows)
 ;   extern int32_t* mv_out; uint32_t mv_reu; uint16_t mv_stride; const uint8_t* mv_rec;
 ;   extern uint8_t mv_rec_stride; uint16_t mv_rows, mv_s; uint8_t mv_ss, mv_add; uint8_t* mv_wsq;
-;   extern int32_t mv_kq;
+;   extern int32_t mv_kq, mv_kmax;
 ;   uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n);  mv_krow = rows L, H of key k;
 ;   extern uint8_t mv_krow[32];                                        returns C = sum L^2 + 256 sum H^2
 ;
@@ -35,7 +36,7 @@
 ;                 store/add exits, the high pass's return jmp: rows_begin sets it back)
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
 ;   matvec_kdots  in: mv_reu (L_0), mv_stride (= n), mv_rows, mv_wsq (-> u32 C_t), mv_kq, mv_out,
-;                 patched q   out: mv_out[0..rows)   clobbers: as matvec_run
+;                 patched q   out: mv_out[0..rows), mv_kmax   clobbers: as matvec_run
 ;                 With k = 256 hi + lo + 128 per column, L = lo - 128, H = hi (int8 rows), v' = the
 ;                 rows' sums of squares less sum q^2, C_t = sum L^2 + 256 sum H^2 and kq = 256 sum q:
 ;                 vL' + 256 vH' - C_t + kq = 2 k.q (an even s32), so out[t] = k_t.q.
@@ -54,7 +55,7 @@
 
         .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq, _matvec_kdots, _matvec_krow, _mv_krow
         .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
-        .export _mv_add, _mv_wsq, _mv_kq
+        .export _mv_add, _mv_wsq, _mv_kq, _mv_kmax
         .import rescale_tail, umul16
 .ifdef __SIM6502__
         .import reu_dma
@@ -115,6 +116,7 @@ _mv_ss:         .res 1
 _mv_add:        .res 1
 _mv_wsq:        .res 2
 _mv_kq:         .res 4
+_mv_kmax:       .res 4                  ; matvec_kdots: max out[t]
 _mv_krow:       .res 32                 ; a key's rows L, H (matvec_krow)
 
         .segment "CODE"
@@ -445,9 +447,17 @@ _matvec_kdots:
         sta     outp                    ;
         lda     _mv_out+1               ;
         sta     outp+1                  ;
+        lda     #0                      ; max = -2^31 (byte 3 kept biased by $80: 0)
+        sta     _mv_kmax                ;
+        sta     _mv_kmax+1              ;
+        sta     _mv_kmax+2              ;
+        sta     _mv_kmax+3              ;
 @row:   lda     rowcnt                  ; rows left?
         ora     rowcnt+1                ;
         bne     :+                      ;
+        lda     _mv_kmax+3              ; max byte 3 unbiased
+        eor     #$80                    ;
+        sta     _mv_kmax+3              ;
         rts                             ;
 :       jsr     dot_row                 ; vL'
         lda     v0                      ;
@@ -515,7 +525,26 @@ _matvec_kdots:
         lda     ra0                     ;
         ror                             ;
         sta     (outp),y                ;
-        clc                             ; out += 4, C += 4
+        ldy     #3                      ; out[t] > max (signed; from the top byte)?
+        lda     (outp),y                ;
+        eor     #$80                    ;
+        cmp     _mv_kmax+3              ;
+        bne     @kd                     ;
+@kb:    dey                             ;
+        bmi     @kx                     ; equal
+        lda     (outp),y                ;
+        cmp     _mv_kmax,y              ;
+        beq     @kb                     ;
+@kd:    bcc     @kx                     ;
+        ldy     #3                      ; max = out[t]
+@kc:    lda     (outp),y                ;
+        sta     _mv_kmax,y              ;
+        dey                             ;
+        bpl     @kc                     ;
+        lda     _mv_kmax+3              ;
+        eor     #$80                    ;
+        sta     _mv_kmax+3              ;
+@kx:    clc                             ; out += 4, C += 4
         lda     outp                    ;
         adc     #4                      ;
         sta     outp                    ;

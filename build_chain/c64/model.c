@@ -380,6 +380,7 @@ static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
     mv_out = work.s;
     mv_kq = (int32_t)sq << 8;
     matvec_kdots();
+    att_best = mv_kmax;
     att_f = mulhi16(att_m, quant_s);
     att_sh = (uint8_t)(att_e + k - 16);
     att_weights(att_p, work.s, n);     /* and att_inv, att_ish from sum p */

@@ -160,8 +160,9 @@ def test_attention_scores_by_the_matvec_kernel_are_exact(tmp_path):
     for hs, n, *vals in rounds:
         hs, n = int(hs), int(n)
         v = np.array(vals, np.int64)
-        k, q, s = v[:n * hs].reshape(n, hs), v[n * hs:n * hs + hs], v[n * hs + hs:]
+        k, q, s, kmax = v[:n * hs].reshape(n, hs), v[n * hs:n * hs + hs], v[n * hs + hs:-1], v[-1]
         assert np.array_equal(s, k @ q), (hs, n)
+        assert kmax == s.max(), (hs, n)           # mv_kmax
 
 
 def test_attention_weights_are_exact(tmp_path):

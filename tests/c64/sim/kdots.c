@@ -1,7 +1,7 @@
 /*
  * kdots.c - sim65 harness: dot8.s's matvec_krow (a key's rows) and matvec_kdots (attention
  * scores by the matvec kernel) on pseudo-random int16 keys (the extremes +-32767 and -32768
- * included) stored as reu_format's KEY_ROWS says (offset binary like the weights), and int8 queries; prints "R hs n keys... q... scores..." for
+ * included) stored as reu_format's KEY_ROWS says (offset binary like the weights), and int8 queries; prints "R hs n keys... q... scores... max" for
  * tests/c64/test_maths_sim.py, and "E ..." where matvec_krow differs from the format.
  */
 #include <stdint.h>
@@ -90,7 +90,7 @@ int main(void)
         for (t = 0; t < N; ++t) {
             printf(" %ld", s[t]);
         }
-        printf("\n");
+        printf(" %ld\n", mv_kmax);
     }
     return 0;
 }
