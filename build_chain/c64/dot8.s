@@ -320,6 +320,11 @@ rows_begin:
         lda     _mv_stride              ;
         cmp     ncols                   ;
         bne     :+                      ;
+        ldx     #<dr_cn2                ; wrow + 64 - n and wrow + 64 in one page: the C64
+        ldy     #>dr_cn2                ; address's high byte needs no rewrite (it stays, or
+        lda     dmadst+1                ; comes back from the shadow register as written)
+        cmp     #>(wrow+COLS)           ;
+        beq     :+                      ;
         ldx     #<dr_con                ;
         ldy     #>dr_con                ;
 :       stx     dot_row+1               ;
@@ -357,14 +362,16 @@ dr_str: lda     reucur                  ; REU -> wrow + 64 - n
 :       jmp     dr_pass                 ;
 ; contiguous rows (stride = n): a fetch without autoload leaves the REU address at the next
 ; row (VICE, 17xx: both addresses advance by the length, which reads 1 afterwards), so only
-; the length and the C64 address are written again
+; the length and the C64 address are written again (its high byte only where the row crosses
+; a page: dr_cn2 skips it)
 dr_con:
+dc_hi:  lda     #0                      ; (wrow + 64 - n) high (patched)
+        sta     REU_C64ADDR+1           ;
+dr_cn2:
 dc_len: lda     #0                      ; n (patched)
         sta     REU_LENGTH              ;
-dc_lo:  lda     #0                      ; wrow + 64 - n (patched)
+dc_lo:  lda     #0                      ; (wrow + 64 - n) low (patched)
         sta     REU_C64ADDR             ;
-dc_hi:  lda     #0                      ;
-        sta     REU_C64ADDR+1           ;
         lda     #REU_CMD_FETCH          ; go, no autoload
 .ifdef __SIM6502__
         jsr     reu_dma                 ;
