@@ -44,7 +44,7 @@
 ;   v rows are att_hs int16 each, back to back (the KV chunk buffer).
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: att_values about 80 per multiply-add
-; (hi = 0), 85 (hi = -1), 150 (other hi), plus about 70 per row (35 when p = 0).
+; (hi = 0), 85 (hi = -1), 150 (other hi), plus about 70 per row (40 when p = 0).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
 
@@ -90,9 +90,17 @@ wlo:    .res    1                       ; idx before the bit shift (low)
 
         .segment "CODE"
 
-; args: n A/X -> acnt; from the C stack: sp+0 -> ptr3 (p), sp+2 -> ptr2 (v); pop 4
-args:   sta     acnt                    ;
-        stx     acnt+1                  ;
+; args: -n A/X -> acnt (rows counted up to 0); from the C stack: sp+0 -> ptr3 (p), sp+2 ->
+; ptr2 (v); pop 4
+args:   eor     #$FF                    ; -n = ~n + 1
+        sta     acnt                    ;
+        txa                             ;
+        eor     #$FF                    ;
+        sta     acnt+1                  ;
+        inc     acnt                    ;
+        bne     :+                      ;
+        inc     acnt+1                  ;
+:
         ldy     #3                      ;
         lda     (sp),y                  ;
         sta     ptr2+1                  ;
@@ -125,19 +133,6 @@ args:   sta     acnt                    ;
         sta     mp4                     ;
 .endmacro
 
-; nextrow: ptr2 += 2 hs; acnt -= 1
-nextrow:
-        lda     ptr2                    ;
-        clc                             ;
-        adc     arow                    ;
-        sta     ptr2                    ;
-        bcc     :+                      ;
-        inc     ptr2+1                  ;
-:       lda     acnt                    ;
-        bne     :+                      ;
-        dec     acnt+1                  ;
-:       dec     acnt                    ;
-        rts                             ;
 
 ; ----------------------------------------------------------------------------
 ; att_recip: q = 2^31 // d bit by bit: R (ptr1, 17 bits with C) starts at 2^15 = the
@@ -284,9 +279,9 @@ _att_values:
         jmp     @out                    ;
 @row:   ldy     #0                      ; m = p_t
         lda     (ptr3),y                ;
-        bne     :+                      ; p = 0: nothing to add
+        bne     @nz                     ; p = 0: nothing to add
         jmp     @skip                   ;
-:       sta     am                      ;
+@nz:    sta     am                      ;
         MSET                            ;
         lda     ptr2                    ; the row's address into the loads
         sta     @vl+1                   ;
@@ -373,14 +368,23 @@ _att_values:
         bcs     @hx                     ;
         dec     vhi+1,x                 ;
 @hx:    jmp     @next                   ;
-@skip:  inc     ptr3                    ; next p
+@skip:  inc     ptr3                    ; next p (rows of p = 0 loop here)
         bne     :+                      ;
         inc     ptr3+1                  ;
-:       jsr     nextrow                 ;
-        lda     acnt                    ; rows left?
-        ora     acnt+1                  ;
+:       lda     ptr2                    ; next row: v += 2 hs
+        clc                             ;
+        adc     arow                    ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr2+1                  ;
+:       inc     acnt                    ; -(rows left) += 1
+        bne     :+                      ;
+        inc     acnt+1                  ;
         beq     @out                    ;
-        jmp     @row                    ;
+:       ldy     #0                      ; p = 0: skip on
+        lda     (ptr3),y                ;
+        beq     @skip                   ;
+        jmp     @nz                     ;
 @out:   rts                             ;
 
 ; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
