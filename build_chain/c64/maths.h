@@ -80,8 +80,9 @@ void matvec_wsq(void);
 /* Attention scores out[t] = k_t.q for t < mv_rows, q the patched int8 vector (n = hs), each
  * key k_t stored as reu_format's KEY_ROWS says: rows L_t = lo - 128, H_t = hi (int8, n each,
  * back to back from mv_reu, mv_stride = n) and C_t = sum L^2 + 256 sum H^2 (u32, mv_wsq[4 t]);
- * mv_kq = 256 sum q; mv_kmax = max out[t] (-2^31 for no rows). */
-extern int32_t mv_kq, mv_kmax;
+ * q is read again (the vector given to matvec_patch must be unchanged); mv_kmax = max out[t]
+ * (-2^31 for no rows). */
+extern int32_t mv_kmax;
 void matvec_kdots(void);
 
 /* A key k (n = hs int16) as matvec_kdots reads it: rows L, H into mv_krow; returns C. */

@@ -356,25 +356,17 @@ static void attention_head(const int16_t* qh, int16_t* oh, uint16_t n)
 /* One query head qh over positions 0..n-1 of the KV head at ah_kreu, ah_vreu, whose keys' C_t
  * attention() has fetched into recs: oh = o                                    [attention] */
 {
-    uint8_t k, i;
-    int16_t sq;
+    uint8_t k;
     uint16_t t, m;
     uint32_t base;
-    const int8_t* qq;
 
     k = quant(qh, att_qq, hs);
-    matvec_patch(att_qq, hs);              /* scores: s_t = k_t.q by the matvec kernel */
-    sq = 0;
-    qq = att_qq;
-    for (i = hs; i != 0; --i) {
-        sq += *qq++;
-    }
+    matvec_patch(att_qq, hs);              /* scores: s_t = k_t.q by the matvec kernel (it sums q too) */
     mv_reu = ah_kreu;
     mv_stride = hs;
     mv_rows = n;
     mv_wsq = recs;
     mv_out = work.s;
-    mv_kq = (int32_t)sq << 8;
     matvec_kdots();
     att_best = mv_kmax;
     att_f = mulhi16(att_m, quant_s);
