@@ -357,7 +357,7 @@ static void attention_head(const int16_t* qh, int16_t* oh, uint16_t n)
  * attention() has fetched into recs: oh = o                                    [attention] */
 {
     uint8_t k;
-    uint16_t t, m;
+    uint16_t t, m, bytes;
     uint32_t base;
 
     k = quant(qh, att_qq, hs);
@@ -375,8 +375,9 @@ static void attention_head(const int16_t* qh, int16_t* oh, uint16_t n)
     base = ah_vreu;
     for (t = 0; t < n; t += m) {
         m = n - t < ah_chunk ? n - t : ah_chunk;
-        reu_fetch(kvbuf, base, m * ah_stride);
-        base += m * ah_stride;
+        bytes = m * ah_stride;
+        reu_fetch(kvbuf, base, bytes);
+        base += bytes;
         att_values(kvbuf, att_p + t, m);   /* sums in att.s */
     }
     att_out(oh, hs);                   /* and zeroes them */
