@@ -18,11 +18,12 @@
 ;                                 [33 + 2i] (zero at start, as BSS; the sim harness reads it)
 ;   void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
 ;                     p as below; sets att_inv, att_ish for att_out from T = sum p
+;   extern int32_t att_best;                  max s[0..n) (the caller's: matvec_kdots's mv_kmax)
 ;   extern uint8_t att_hs;                                       head size (1..16), set once
 ;   extern const uint8_t* att_exp8; extern uint8_t att_zc;     EXP8, min(255, first 0 of EXP8)
 ;   extern uint16_t att_f; extern uint8_t att_sh;              per head: f = mulhi16(ATT_M, Sq)
 ;
-; att_weights: best = max s, then p_t = EXP8[min(255, rescale(best - s_t, f, sh))]; from
+; att_weights: best = max s (att_best, given), then p_t = EXP8[min(255, rescale(best - s_t, f, sh))]; from
 ; T = sum p (< 2^17): N = T >> 1, ish = 32 when T >= 2^16, else N = T << k (2^15 <= N < 2^16),
 ; ish = 31 - k, and inv = att_recip(N) (T = 0: inv = 0, ish = 31). idx >= zc <=> d = best - s_t >= D0 = ceil((2 zc - 1) 2^(sh-1) / f), found
 ; once per call by long division; then p_t = EXP8[255] (0 unless EXP8 has no zero) without a
@@ -36,19 +37,19 @@
 ;   att_out     in: n A (1..16); dst on the C stack (popped); att_inv, att_ish (1..47)
 ;               out: dst[0..n), att_acc zero   clobbers: A X Y, ptr2, tmp1, tmp2, mul.s
 ;               rescale_zp's zero page
-;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_exp8, att_zc, att_f,
-;               att_sh (1..47)                   out: p[0..n), att_inv, att_ish
+;   att_weights in: n A/X (>= 1); s, p on the C stack (popped); att_best = max s, att_exp8,
+;               att_zc, att_f, att_sh (1..47)                   out: p[0..n), att_inv, att_ish
 ;   all clobber: A X Y, ptr1-ptr3, tmp1-tmp4, mul.s mp1-mp4 low bytes and mr0-mr7 (weights),
 ;   the zero page above; att_values patches its own loads
 ;   v rows are att_hs int16 each, back to back (the KV chunk buffer).
 ;
 ; Coupling: mul.s's tables (mul_init first). Cycles: att_values about 80 per multiply-add
-; (hi = 0), 85 (hi = -1), 150 (other hi), plus about 70 per row (35 when p = 0).
+; (hi = 0), 85 (hi = -1), 150 (other hi), plus about 70 per row (40 when p = 0).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
 
         .export _att_values, _att_weights, _att_hs, _att_acc, _att_recip, _att_out, _att_inv, _att_ish
-        .export _att_exp8, _att_zc, _att_f, _att_sh
+        .export _att_exp8, _att_zc, _att_f, _att_sh, _att_best
         .importzp mp1, mp2, mp3, mp4, mr0, ra0, rf0, rsh
         .import rescale_zp
 
@@ -79,6 +80,7 @@ _att_exp8:      .res 2                  ; -> EXP8 (256 bytes)
 _att_zc:        .res 1                  ; min(255, first index from which EXP8 is 0)
 _att_f:         .res 2                  ; f
 _att_sh:        .res 1                  ; sh
+_att_best:      .res 4                  ; max s (the caller's)
 wp0:    .res    1                       ; EXP8[255]: p of d >= D0
 whb:    .res    1                       ; byte of the rounding bit 2^(sh-1)
 whv:    .res    1                       ; its value
@@ -88,9 +90,17 @@ wlo:    .res    1                       ; idx before the bit shift (low)
 
         .segment "CODE"
 
-; args: n A/X -> acnt; from the C stack: sp+0 -> ptr3 (p), sp+2 -> ptr2 (v); pop 4
-args:   sta     acnt                    ;
-        stx     acnt+1                  ;
+; args: -n A/X -> acnt (rows counted up to 0); from the C stack: sp+0 -> ptr3 (p), sp+2 ->
+; ptr2 (v); pop 4
+args:   eor     #$FF                    ; -n = ~n + 1
+        sta     acnt                    ;
+        txa                             ;
+        eor     #$FF                    ;
+        sta     acnt+1                  ;
+        inc     acnt                    ;
+        bne     :+                      ;
+        inc     acnt+1                  ;
+:
         ldy     #3                      ;
         lda     (sp),y                  ;
         sta     ptr2+1                  ;
@@ -123,19 +133,6 @@ args:   sta     acnt                    ;
         sta     mp4                     ;
 .endmacro
 
-; nextrow: ptr2 += 2 hs; acnt -= 1
-nextrow:
-        lda     ptr2                    ;
-        clc                             ;
-        adc     arow                    ;
-        sta     ptr2                    ;
-        bcc     :+                      ;
-        inc     ptr2+1                  ;
-:       lda     acnt                    ;
-        bne     :+                      ;
-        dec     acnt+1                  ;
-:       dec     acnt                    ;
-        rts                             ;
 
 ; ----------------------------------------------------------------------------
 ; att_recip: q = 2^31 // d bit by bit: R (ptr1, 17 bits with C) starts at 2^15 = the
@@ -282,9 +279,9 @@ _att_values:
         jmp     @out                    ;
 @row:   ldy     #0                      ; m = p_t
         lda     (ptr3),y                ;
-        bne     :+                      ; p = 0: nothing to add
+        bne     @nz                     ; p = 0: nothing to add
         jmp     @skip                   ;
-:       sta     am                      ;
+@nz:    sta     am                      ;
         MSET                            ;
         lda     ptr2                    ; the row's address into the loads
         sta     @vl+1                   ;
@@ -371,14 +368,23 @@ _att_values:
         bcs     @hx                     ;
         dec     vhi+1,x                 ;
 @hx:    jmp     @next                   ;
-@skip:  inc     ptr3                    ; next p
+@skip:  inc     ptr3                    ; next p (rows of p = 0 loop here)
         bne     :+                      ;
         inc     ptr3+1                  ;
-:       jsr     nextrow                 ;
-        lda     acnt                    ; rows left?
-        ora     acnt+1                  ;
+:       lda     ptr2                    ; next row: v += 2 hs
+        clc                             ;
+        adc     arow                    ;
+        sta     ptr2                    ;
+        bcc     :+                      ;
+        inc     ptr2+1                  ;
+:       inc     acnt                    ; -(rows left) += 1
+        bne     :+                      ;
+        inc     acnt+1                  ;
         beq     @out                    ;
-        jmp     @row                    ;
+:       ldy     #0                      ; p = 0: skip on
+        lda     (ptr3),y                ;
+        beq     @skip                   ;
+        jmp     @nz                     ;
 @out:   rts                             ;
 
 ; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
@@ -423,7 +429,7 @@ _att_values:
 .endmacro
 
 ; ----------------------------------------------------------------------------
-; att_weights: ptr1 = p, ptr2 = s, ptr3 = s for the max pass
+; att_weights: ptr1 = p, ptr2 = s
 
 _att_weights:
         sta     acnt                    ; n
@@ -437,11 +443,9 @@ _att_weights:
         dey                             ;
         lda     (sp),y                  ;
         sta     ptr2+1                  ;
-        sta     ptr3+1                  ;
         dey                             ;
         lda     (sp),y                  ;
         sta     ptr2                    ;
-        sta     ptr3                    ;
         lda     sp                      ; pop 4
         clc                             ;
         adc     #4                      ;
@@ -449,56 +453,12 @@ _att_weights:
         bcc     :+                      ;
         inc     sp+1                    ;
 
-; ---- best = max s (ptr3 walks s) --------------------------------------------
-:       ldy     #3                      ; best = s[0]
-@b0:    lda     (ptr3),y                ;
+; ---- best = att_best (the caller's max s: matvec_kdots's mv_kmax) -------------
+:       ldy     #3                      ;
+@b0:    lda     _att_best,y             ;
         sta     wbest,y                 ;
         dey                             ;
         bpl     @b0                     ;
-        lda     acnt                    ; X:tmp1 = n - 1 positions left
-        sec                             ;
-        sbc     #1                      ;
-        sta     tmp1                    ;
-        lda     acnt+1                  ;
-        sbc     #0                      ;
-        sta     tmp2                    ;
-@bnext: lda     tmp1                    ; any left?
-        ora     tmp2                    ;
-        beq     @setup                  ;
-        lda     tmp1                    ;
-        bne     :+                      ;
-        dec     tmp2                    ;
-:       dec     tmp1                    ;
-        clc                             ; s += 4
-        lda     ptr3                    ;
-        adc     #4                      ;
-        sta     ptr3                    ;
-        bcc     :+                      ;
-        inc     ptr3+1                  ;
-:       ldy     #0                      ; best - s_t (flags of the signed result)
-        sec                             ;
-        lda     wbest                   ;
-        sbc     (ptr3),y                ;
-        iny                             ;
-        lda     wbest+1                 ;
-        sbc     (ptr3),y                ;
-        iny                             ;
-        lda     wbest+2                 ;
-        sbc     (ptr3),y                ;
-        iny                             ;
-        lda     wbest+3                 ;
-        sbc     (ptr3),y                ;
-        bvc     :+                      ; N xor V = best < s_t
-        eor     #$80                    ;
-:       bpl     @bnext                  ;
-        ldy     #3                      ; best = s_t
-@b1:    lda     (ptr3),y                ;
-        sta     wbest,y                 ;
-        dey                             ;
-        bpl     @b1                     ;
-        jmp     @bnext                  ;
-
-; ---- per-call set-up: f pointers, rounding and shift bytes, EXP8[255], D0 ---
 @setup: lda     _att_f                  ; f lo -> mp1-mp4
         sta     mp1                     ;
         sta     mp2                     ;

@@ -17,25 +17,27 @@
 ;   uint32_t __fastcall__ matvec_patch(const int8_t* xq, uint8_t n);   returns sum xq^2
 ;   void matvec_run(void);    out[r] (=|+=) rescale(x.w_r, mulhi16(M_r, S), e_r + sS - 16)
 ;   void matvec_wsq(void);    wsq[r] = sum w_r^2 (3 bytes) for the patched n
-;   void matvec_kdots(void);  out[t] = (vL_t + 256 vH_t - C_t + mv_kq) / 2, t < mv_rows: attention
-;                             scores from rows L_t, H_t back to back (reu_format KEY_ROWS)
+;   void matvec_kdots(void);  out[t] = (vL_t + 256 vH_t - C_t + 256 sum q) / 2, t < mv_rows: attention
+;                             scores from rows L_t, H_t back to back (reu_format KEY_ROWS);
+;                             mv_kmax = max out[t] (-2^31 for no rows)
 ;   extern int32_t* mv_out; uint32_t mv_reu; uint16_t mv_stride; const uint8_t* mv_rec;
 ;   extern uint8_t mv_rec_stride; uint16_t mv_rows, mv_s; uint8_t mv_ss, mv_add; uint8_t* mv_wsq;
-;   extern int32_t mv_kq;
+;   extern int32_t mv_kmax;
 ;   uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n);  mv_krow = rows L, H of key k;
 ;   extern uint8_t mv_krow[32];                                        returns C = sum L^2 + 256 sum H^2
 ;
 ; Contract:
 ;   matvec_patch  in: n A, xq on the C stack   out: A/X/sreg = sum xq^2   clobbers: A X Y, ptr1,
-;                 ptr2; patches its own load of xq (about 100 cycles per column)
+;                 ptr2; patches its own load of xq (mp_xl: matvec_kdots sums q from it; about
+;                 100 cycles per column)
 ;   matvec_run    in: mv_*, the patched vector  out: mv_out[0..rows)      clobbers: A X Y, mul.s zp
 ;                 (mp1-mp4 low bytes, mr0-mr7, ra0-ra4, rf0-rf1, rsh, rneg), ptr1-ptr3, tmp1-tmp4;
 ;                 keeps fst0-fst2 (HIBSS) = m * S + 2^15 of the last S between calls;
 ;                 patches its own and dot_row's code (sS, -sum x^2, shift entry, the shift's
 ;                 store/add exits, the high pass's return jmp: rows_begin sets it back)
 ;   matvec_wsq    in: mv_reu, mv_stride, mv_rows, mv_wsq, patched n        clobbers: as matvec_run
-;   matvec_kdots  in: mv_reu (L_0), mv_stride (= n), mv_rows, mv_wsq (-> u32 C_t), mv_kq, mv_out,
-;                 patched q   out: mv_out[0..rows)   clobbers: as matvec_run
+;   matvec_kdots  in: mv_reu (L_0), mv_stride (= n), mv_rows, mv_wsq (-> u32 C_t), mv_out,
+;                 patched q (read again: matvec_patch's q must still hold it)   out: mv_out[0..rows), mv_kmax   clobbers: as matvec_run
 ;                 With k = 256 hi + lo + 128 per column, L = lo - 128, H = hi (int8 rows), v' = the
 ;                 rows' sums of squares less sum q^2, C_t = sum L^2 + 256 sum H^2 and kq = 256 sum q:
 ;                 vL' + 256 vH' - C_t + kq = 2 k.q (an even s32), so out[t] = k_t.q.
@@ -54,7 +56,7 @@
 
         .export _dot_init, _matvec_patch, _matvec_run, _matvec_wsq, _matvec_kdots, _matvec_krow, _mv_krow
         .export _mv_out, _mv_reu, _mv_stride, _mv_rec, _mv_rec_stride, _mv_rows, _mv_s, _mv_ss
-        .export _mv_add, _mv_wsq, _mv_kq
+        .export _mv_add, _mv_wsq, _mv_kmax
         .import rescale_tail, umul16
 .ifdef __SIM6502__
         .import reu_dma
@@ -114,7 +116,8 @@ _mv_s:          .res 2
 _mv_ss:         .res 1
 _mv_add:        .res 1
 _mv_wsq:        .res 2
-_mv_kq:         .res 4
+kq:     .res    4                       ; matvec_kdots: 256 sum q
+_mv_kmax:       .res 4                  ; matvec_kdots: max out[t]
 _mv_krow:       .res 32                 ; a key's rows L, H (matvec_krow)
 
         .segment "CODE"
@@ -169,10 +172,10 @@ _matvec_patch:
         sta     ncols                   ; n
         ldy     #0                      ; xq -> the loop's load
         lda     (sp),y                  ;
-        sta     @xl+1                   ;
+        sta     mp_xl+1                 ;
         iny                             ;
         lda     (sp),y                  ;
-        sta     @xl+2                   ;
+        sta     mp_xl+2                 ;
         lda     sp                      ; pop 2
         clc                             ;
         adc     #2                      ;
@@ -210,8 +213,8 @@ _matvec_patch:
         sta     xsq+1                   ;
         sta     xsq+2                   ;
         tax                             ; j
-@col:
-@xl:    lda     $FFFF,x                 ; x_j (address patched)
+mp_col:
+mp_xl:  lda     $FFFF,x                 ; x_j (address patched; matvec_kdots reads it back)
         eor     #$80                    ; u = x_j + 128 (0..255)
         tay                             ;
         lda     sq2lo+128,y             ; x^2 = sq2[256 + x]
@@ -247,7 +250,7 @@ _matvec_patch:
         inc     ptr2+1                  ;
 :       inx                             ;
         cpx     ncols                   ;
-        bne     @col                    ;
+        bne     mp_col                  ;
         lda     xsq+2                   ; return sum x^2
         sta     sreg                    ;
         lda     #0                      ;
@@ -294,22 +297,49 @@ rows_begin:
         sta     mr_k2+1                 ;
         lda     #0                      ; REU: no interrupts, both addresses
         sta     REU_IRQMASK             ; count up; C64 address and length set once
-        sta     REU_CONTROL             ; (dot_row's fetches autoload them back)
+        sta     REU_CONTROL             ; (strided rows' fetches autoload them back)
         sta     REU_LENGTH+1            ;
         lda     ncols                   ;
         sta     REU_LENGTH              ;
+        sta     dc_len+1                ; (and into the contiguous rows' immediates)
         lda     dmadst                  ;
         sta     REU_C64ADDR             ;
+        sta     dc_lo+1                 ;
         lda     dmadst+1                ;
         sta     REU_C64ADDR+1           ;
+        sta     dc_hi+1                 ;
+        lda     reucur                  ; REU address of row 0 (the contiguous rows' only
+        sta     REU_REUADDR             ; write of it)
+        lda     reucur+1                ;
+        sta     REU_REUADDR+1           ;
+        lda     reucur+2                ;
+        sta     REU_REUADDR+2           ;
+        ldx     #<dr_str                ; stride = n (every matrix but w2's groups, the keys):
+        ldy     #>dr_str                ; contiguous rows, dot_row enters at dr_con
+        lda     _mv_stride+1            ;
+        bne     :+                      ;
+        lda     _mv_stride              ;
+        cmp     ncols                   ;
+        bne     :+                      ;
+        ldx     #<dr_cn2                ; wrow + 64 - n and wrow + 64 in one page: the C64
+        ldy     #>dr_cn2                ; address's high byte needs no rewrite (it stays, or
+        lda     dmadst+1                ; comes back from the shadow register as written)
+        cmp     #>(wrow+COLS)           ;
+        beq     :+                      ;
+        ldx     #<dr_con                ;
+        ldy     #>dr_con                ;
+:       stx     dot_row+1               ;
+        sty     dot_row+2               ;
         rts                             ;
 
-; dot_row: DMA row r (REU address only: rows_begin set the rest), run both passes, advance
-;   reucur: v0..v0+2 = sum (x_j + w_j)^2 + K (mod 2^24), K = -sum x^2 (rows_begin). Each pass
+; dot_row: DMA row r (strided rows: the REU address only, rows_begin set the rest, autoload
+;   keeps it, reucur advances; contiguous rows: see dr_con), run both passes:
+;   v0..v0+2 = sum (x_j + w_j)^2 + K (mod 2^24), K = -sum x^2 (rows_begin). Each pass
 ;   starts with A = its byte of K and C = 1, so its sum + K byte = A + 255 X + C - 1, which
 ;   two subtractions give: lo byte A - X - 1 + C (borrow B), hi byte X - B.
 dot_row:
-        lda     reucur                  ; REU -> wrow + 64 - n
+        jmp     dr_str                  ; (dr_str or dr_con: rows_begin patches it)
+dr_str: lda     reucur                  ; REU -> wrow + 64 - n
         sta     REU_REUADDR             ;
         lda     reucur+1                ;
         sta     REU_REUADDR+1           ;
@@ -330,7 +360,26 @@ dot_row:
         sta     reucur+1                ;
         bcc     :+                      ;
         inc     reucur+2                ;
-:       ldx     #0                      ; low pass
+:       jmp     dr_pass                 ;
+; contiguous rows (stride = n): a fetch without autoload leaves the REU address at the next
+; row (VICE, 17xx: both addresses advance by the length, which reads 1 afterwards), so only
+; the length and the C64 address are written again (its high byte only where the row crosses
+; a page: dr_cn2 skips it)
+dr_con:
+dc_hi:  lda     #0                      ; (wrow + 64 - n) high (patched)
+        sta     REU_C64ADDR+1           ;
+dr_cn2:
+dc_len: lda     #0                      ; n (patched)
+        sta     REU_LENGTH              ;
+dc_lo:  lda     #0                      ; (wrow + 64 - n) low (patched)
+        sta     REU_C64ADDR             ;
+        lda     #REU_CMD_FETCH          ; go, no autoload
+.ifdef __SIM6502__
+        jsr     reu_dma                 ;
+.else
+        sta     REU_COMMAND             ;
+.endif
+dr_pass: ldx    #0                      ; low pass
         sec                             ;
 dr_k0:  lda     #0                      ; (K byte 0, patched)
         jmp     (lo_vec)                ;
@@ -401,14 +450,49 @@ _matvec_wsq:
 ; out[t] = ra0-ra3 >> 1
 
 _matvec_kdots:
+        lda     mp_xl+1                 ; kq = 256 sum q: q from matvec_patch's load
+        sta     ptr1                    ;
+        lda     mp_xl+2                 ;
+        sta     ptr1+1                  ;
+        lda     #0                      ;
+        sta     kq                      ;
+        sta     kq+1                    ;
+        tax                             ; X = sum hi
+        tay                             ;
+@qs:    lda     (ptr1),y                ; + q_j (signed)
+        bpl     :+                      ;
+        dex                             ;
+:       clc                             ;
+        adc     kq+1                    ;
+        sta     kq+1                    ;
+        bcc     :+                      ;
+        inx                             ;
+:       iny                             ;
+        cpy     ncols                   ;
+        bne     @qs                     ;
+        stx     kq+2                    ;
+        txa                             ; byte 3: the sign
+        asl                             ;
+        lda     #0                      ;
+        sbc     #0                      ;
+        eor     #$FF                    ;
+        sta     kq+3                    ;
         jsr     rows_begin              ;
         lda     _mv_out                 ;
         sta     outp                    ;
         lda     _mv_out+1               ;
         sta     outp+1                  ;
+        lda     #0                      ; max = -2^31 (byte 3 kept biased by $80: 0)
+        sta     _mv_kmax                ;
+        sta     _mv_kmax+1              ;
+        sta     _mv_kmax+2              ;
+        sta     _mv_kmax+3              ;
 @row:   lda     rowcnt                  ; rows left?
         ora     rowcnt+1                ;
         bne     :+                      ;
+        lda     _mv_kmax+3              ; max byte 3 unbiased
+        eor     #$80                    ;
+        sta     _mv_kmax+3              ;
         rts                             ;
 :       jsr     dot_row                 ; vL'
         lda     v0                      ;
@@ -424,16 +508,16 @@ _matvec_kdots:
         dex                             ;
 :       clc                             ; vL' + kq
         lda     kl                      ;
-        adc     _mv_kq                  ;
+        adc     kq                  ;
         sta     ra0                     ;
         lda     kl+1                    ;
-        adc     _mv_kq+1                ;
+        adc     kq+1                ;
         sta     ra0+1                   ;
         lda     kl+2                    ;
-        adc     _mv_kq+2                ;
+        adc     kq+2                ;
         sta     ra0+2                   ;
         txa                             ;
-        adc     _mv_kq+3                ;
+        adc     kq+3                ;
         sta     ra0+3                   ;
         clc                             ; + 256 vH' (its sign extension is past bit 31)
         lda     ra0+1                   ;
@@ -476,7 +560,26 @@ _matvec_kdots:
         lda     ra0                     ;
         ror                             ;
         sta     (outp),y                ;
-        clc                             ; out += 4, C += 4
+        ldy     #3                      ; out[t] > max (signed; from the top byte)?
+        lda     (outp),y                ;
+        eor     #$80                    ;
+        cmp     _mv_kmax+3              ;
+        bne     @kd                     ;
+@kb:    dey                             ;
+        bmi     @kx                     ; equal
+        lda     (outp),y                ;
+        cmp     _mv_kmax,y              ;
+        beq     @kb                     ;
+@kd:    bcc     @kx                     ;
+        ldy     #3                      ; max = out[t]
+@kc:    lda     (outp),y                ;
+        sta     _mv_kmax,y              ;
+        dey                             ;
+        bpl     @kc                     ;
+        lda     _mv_kmax+3              ;
+        eor     #$80                    ;
+        sta     _mv_kmax+3              ;
+@kx:    clc                             ; out += 4, C += 4
         lda     outp                    ;
         adc     #4                      ;
         sta     outp                    ;

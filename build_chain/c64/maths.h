@@ -80,8 +80,9 @@ void matvec_wsq(void);
 /* Attention scores out[t] = k_t.q for t < mv_rows, q the patched int8 vector (n = hs), each
  * key k_t stored as reu_format's KEY_ROWS says: rows L_t = lo - 128, H_t = hi (int8, n each,
  * back to back from mv_reu, mv_stride = n) and C_t = sum L^2 + 256 sum H^2 (u32, mv_wsq[4 t]);
- * mv_kq = 256 sum q. */
-extern int32_t mv_kq;
+ * q is read again (the vector given to matvec_patch must be unchanged); mv_kmax = max out[t]
+ * (-2^31 for no rows). */
+extern int32_t mv_kmax;
 void matvec_kdots(void);
 
 /* A key k (n = hs int16) as matvec_kdots reads it: rows L, H into mv_krow; returns C. */
@@ -105,11 +106,13 @@ extern uint8_t att_ish;
 /* Head size used by att_values (set once by model_init). */
 extern uint8_t att_hs;
 
-/* p[t] = exp8[min(255, rescale(max(s) - s[t], att_f, att_sh))] for t < n (n >= 1); then
+/* p[t] = exp8[min(255, rescale(att_best - s[t], att_f, att_sh))] for t < n (n >= 1), att_best =
+ * max(s[0..n)) (the caller's, e.g. matvec_kdots's mv_kmax); then
  * att_inv, att_ish for att_out from T = sum p: T >= 2^16: N = T >> 1, ish = 32; else
  * N = T << k in [2^15, 2^16), ish = 31 - k; inv = att_recip(N). att_zc = min(255, first index
  * from which att_exp8 is 0) lets it skip the rescale where the index is past it. [attention] */
 void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n);
+extern int32_t att_best;         /* max s (per call) */
 extern const uint8_t* att_exp8;  /* the EXP8 table (set once) */
 extern uint8_t att_zc;           /* min(255, first zero index of EXP8) (set once) */
 extern uint16_t att_f;           /* mulhi16(ATT_M, S of q) (per head) */

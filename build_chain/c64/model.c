@@ -40,6 +40,9 @@ static int16_t rope_row[HS_MAX];   /* (hs/2, 2) cos, sin Q1.14 at pos */
 static int8_t  att_qq[HS_MAX];     /* (hs,) int8 q of one head */
 static uint16_t att_m;
 static uint8_t  att_e;
+static uint32_t ah_kreu, ah_vreu;  /* the head's KV head: keys' and values' REU addresses */
+static uint8_t ah_chunk;           /* positions of a kvbuf chunk (model_init) */
+static uint16_t ah_stride;         /* bytes of a cached key or value row, 2 hs (model_init) */
 
 #pragma bss-name (push, "HIBSS")
 int16_t model_hb[HIDDEN_MAX];      /* silu(h1)*h3, Q.FRAC_H ('L.hb'); h1 before that */
@@ -193,6 +196,8 @@ void model_init(void)
     n_g2 = groups_of(hidden);
     att_hs = hs;
     kv_hstep = (uint32_t)seq_len * hs * 2;
+    ah_chunk = (uint8_t)(KVBUF_BYTES / 2 / hs);
+    ah_stride = (uint16_t)hs * 2;
     if ((uint16_t)n_g2 * dim * 4 > REC_BYTES || vocab * 4 > REC_BYTES || (uint16_t)hidden * 4 > REC_BYTES) {
         fail(ERR_MODEL_TOO_LARGE);
     }
@@ -347,58 +352,46 @@ static void rope(int16_t* v, uint8_t n)
 /* ---------------------------------------------------------------------------------------------
  * Attention
  */
-static void attention_head(uint8_t l, uint8_t h, uint16_t pos)
-/* One query head over positions 0..pos: model_att[h*hs ..] = o                  [attention] */
+static void attention_head(const int16_t* qh, int16_t* oh, uint16_t n)
+/* One query head qh over positions 0..n-1 of the KV head at ah_kreu, ah_vreu, whose keys' C_t
+ * attention() has fetched into recs: oh = o                                    [attention] */
 {
-    uint8_t kvh, k, chunk, i;
-    int16_t sq;
-    uint16_t n, t, m;
-    uint16_t coff;
-    uint32_t base, hoff, stride;
+    uint8_t k;
+    uint16_t t, m, bytes;
+    uint32_t base;
 
-    kvh = h / kv_mul;
-    n = pos + 1;
-    chunk = (uint8_t)(KVBUF_BYTES / 2 / hs);
-    stride = (uint32_t)hs * 2;
-    k = quant(model_q + h * hs, att_qq, hs);
-    matvec_patch(att_qq, hs);              /* scores: s_t = k_t.q by the matvec kernel */
-    sq = 0;
-    for (i = 0; i < hs; ++i) {
-        sq += att_qq[i];
-    }
-    hoff = 0;
-    coff = 0;
-    for (i = 0; i < kvh; ++i) {
-        hoff += kv_hstep;
-        coff += seq_len * 4;
-    }
-    reu_fetch(recs, reu_kcon[l] + coff, n * 4);
-    mv_reu = reu_kc[l] + hoff;
+    k = quant(qh, att_qq, hs);
+    matvec_patch(att_qq, hs);              /* scores: s_t = k_t.q by the matvec kernel (it sums q too) */
+    mv_reu = ah_kreu;
     mv_stride = hs;
     mv_rows = n;
     mv_wsq = recs;
     mv_out = work.s;
-    mv_kq = (int32_t)sq << 8;
     matvec_kdots();
+    att_best = mv_kmax;
     att_f = mulhi16(att_m, quant_s);
     att_sh = (uint8_t)(att_e + k - 16);
     att_weights(att_p, work.s, n);     /* and att_inv, att_ish from sum p */
-    base = reu_vc[l] + hoff;
+    base = ah_vreu;
     for (t = 0; t < n; t += m) {
-        m = n - t < chunk ? n - t : chunk;
-        reu_fetch(kvbuf, base, m * (uint16_t)stride);
-        base += m * (uint16_t)stride;
+        m = n - t < ah_chunk ? n - t : ah_chunk;
+        bytes = m * ah_stride;
+        reu_fetch(kvbuf, base, bytes);
+        base += bytes;
         att_values(kvbuf, att_p + t, m);   /* sums in att.s */
     }
-    att_out(model_att + h * hs, hs);     /* and zeroes them */
+    att_out(oh, hs);                   /* and zeroes them */
 }
 
 static void attention(uint8_t l, uint16_t pos)
-/* Store k, v at pos in the REU cache (keys as matvec_kdots reads them), then every head. */
+/* Store k, v at pos in the REU cache (keys as matvec_kdots reads them), then every head; the
+ * heads of one KV head share its keys' C_t (fetched once into recs) and REU addresses. */
 {
-    uint8_t h;
-    uint16_t stride;
+    uint8_t h, j;
+    uint16_t stride, n;
     uint32_t off, coff, c;
+    const int16_t* qh;
+    int16_t* oh;
 
     stride = (uint16_t)hs * 2;
     off = (uint32_t)pos * stride;
@@ -411,8 +404,22 @@ static void attention(uint8_t l, uint16_t pos)
         off += kv_hstep;
         coff += (uint32_t)seq_len * 4;
     }
-    for (h = 0; h < n_heads; ++h) {
-        attention_head(l, h, pos);
+    n = pos + 1;
+    ah_kreu = reu_kc[l];
+    ah_vreu = reu_vc[l];
+    coff = reu_kcon[l];
+    qh = model_q;
+    oh = model_att;
+    for (h = 0; h < n_kv; ++h) {
+        reu_fetch(recs, coff, n * 4);
+        for (j = 0; j < kv_mul; ++j) {
+            attention_head(qh, oh, n);
+            qh += hs;
+            oh += hs;
+        }
+        ah_kreu += kv_hstep;
+        ah_vreu += kv_hstep;
+        coff += (uint32_t)seq_len * 4;
     }
 }
 

@@ -25,8 +25,8 @@
 ; Coupling: mul.s's quarter-square tables (mul_init first); mp1-mp4's high bytes stay as
 ; mul_init left them (only their low bytes are written, as by mset). model.c's kvbuf (HIBSS,
 ; >= 387 bytes) holds TH: nothing may keep data in it across a quant() call. The code patches
-; its own immediates (tie mask, guard). Cycles (sim65, |x| < 2^11): about 225 per element of
-; a 64-vector (~25 of them the max scan), 445 per element of an 8-vector (~2000 per vector:
+; its own immediates (tie mask, guard, the division's S). Cycles (sim65, |x| < 2^11): about 225 per element of
+; a 64-vector (~25 of them the max scan), 395 per element of an 8-vector (~1600 per vector:
 ; division, TH, set-up); k >= 8: about 640 per element.
 ;
         .include "zeropage.inc"         ; sp, ptr1, ptr2, tmp1-tmp4
@@ -169,35 +169,41 @@ _quant:
         lda     tmp2                    ;
         sta     _quant_s+1              ;
 
-; ---- r = $3F800000 // S: 16 quotient bits, remainder in qr ------------------
+; ---- r = $3F800000 // S: 16 quotient bits, a byte at a time (hi, then lo) into qR+1, qR
+; from a sentinel 1 (its carry-out ends the byte); remainder hi in A, lo in qr; S in the
+; compares' and subtractions' immediates (patched)
+        lda     _quant_s                ; S into the immediates
+        sta     @sl1+1                  ;
+        sta     @sl2+1                  ;
+        lda     _quant_s+1              ;
+        sta     @sh1+1                  ;
+        sta     @sh2+1                  ;
         lda     #$80                    ; dividend high word $3F80 (< S), low word 0
         sta     qr                      ;
         lda     #$3F                    ;
-        sta     qr+1                    ;
-        lda     #0                      ; quotient bits enter at qR/qR+1
-        sta     qR                     ;
-        sta     qR+1                   ;
-        ldx     #16                     ;
-@div:   asl     qR                     ; shift quotient, remainder: rem = rem*2 + 0
-        rol     qR+1                   ;
-        asl     qr                      ;
-        rol     qr+1                    ;
+        ldx     #1                      ; quotient byte: qR+1, then qR
+@byte:  ldy     #1                      ; sentinel
+        sty     qR,x                    ;
+@div:   asl     qr                      ; rem = rem*2 + 0 (bit 16 in C)
+        rol                             ;
         bcs     @dsub                   ; rem >= 2^16 > S: subtract
-        lda     qr                      ; rem >= S ?
-        cmp     _quant_s                ;
-        lda     qr+1                    ;
-        sbc     _quant_s+1              ;
-        bcc     @dnext                  ;
-@dsub:  lda     qr                      ; rem -= S, quotient bit 1
-        sec                             ;
-        sbc     _quant_s                ;
+@sh1:   cmp     #0                      ; rem >= S ? (S hi, patched)
+        bcc     @dbit                   ; (C = 0: bit 0)
+        bne     @dsub                   ;
+        ldy     qr                      ;
+@sl1:   cpy     #0                      ; (S lo, patched)
+        bcc     @dbit                   ;
+@dsub:  tay                             ; rem -= S (C = 1 on every path here)
+        lda     qr                      ;
+@sl2:   sbc     #0                      ; (S lo, patched)
         sta     qr                      ;
-        lda     qr+1                    ;
-        sbc     _quant_s+1              ;
-        sta     qr+1                    ;
-        inc     qR                     ;
-@dnext: dex                             ;
-        bne     @div                    ;
+        tya                             ;
+@sh2:   sbc     #0                      ; (S hi, patched)
+        sec                             ; bit 1
+@dbit:  rol     qR,x                    ; quotient bit in, sentinel out after 8
+        bcc     @div                    ;
+        dex                             ;
+        bpl     @byte                   ;
 
 ; ---- R = r << (k+1) (u32; < 2^24 for k <= 7), t = 23 - v2(R) -------------------------
         lda     qR                      ; X = v2(r) (r > 0)

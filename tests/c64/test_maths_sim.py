@@ -57,6 +57,12 @@ def test_matvec_kernel_is_exact_for_three_groups_stored_then_added(tmp_path):
             total += rescale(acc, mulhi16(recs[:, g, 0], s), recs[:, g, 1] + ss - 16)
             got = np.array([int(next(it)[1]) for _ in range(rows)])
             assert np.array_equal(got, (total + 2**31) % 2**32 - 2**31), f"group {g}"
+        wc = w.reshape(-1)[:rows * 43].reshape(rows, 43)   # contiguous rows (stride = n)
+        x = np.array([int(next(it)[1]) for _ in range(43)])
+        s, ss = (int(v) for v in next(it)[1:])
+        want = rescale(wc @ x, mulhi16(recs[:, 0, 0], s), recs[:, 0, 1] + ss - 16)
+        got = np.array([int(next(it)[1]) for _ in range(rows)])
+        assert np.array_equal(got, (want + 2**31) % 2**32 - 2**31), "contiguous"
 
 
 def quant_paths(x) -> set:
@@ -154,8 +160,9 @@ def test_attention_scores_by_the_matvec_kernel_are_exact(tmp_path):
     for hs, n, *vals in rounds:
         hs, n = int(hs), int(n)
         v = np.array(vals, np.int64)
-        k, q, s = v[:n * hs].reshape(n, hs), v[n * hs:n * hs + hs], v[n * hs + hs:]
+        k, q, s, kmax = v[:n * hs].reshape(n, hs), v[n * hs:n * hs + hs], v[n * hs + hs:-1], v[-1]
         assert np.array_equal(s, k @ q), (hs, n)
+        assert kmax == s.max(), (hs, n)           # mv_kmax
 
 
 def test_attention_weights_are_exact(tmp_path):

@@ -136,7 +136,7 @@ void matvec_wsq(void)
 }
 
 uint8_t att_hs;
-int32_t mv_kq;
+int32_t mv_kmax;
 uint8_t mv_krow[32];
 
 uint32_t __fastcall__ matvec_krow(const int16_t* k, uint8_t n)
@@ -158,10 +158,12 @@ void matvec_kdots(void)
     uint16_t t;
     uint8_t j;
     uint8_t u[2 * 64];
-    int64_t xsq = 0;
+    int64_t xsq = 0, kq = 0;
     for (j = 0; j < mv_n; ++j) {
         xsq += mv_x[j] * mv_x[j];
+        kq += 256 * mv_x[j];
     }
+    mv_kmax = (int32_t)0x80000000UL;
     for (t = 0; t < mv_rows; ++t) {
         int64_t vl = -xsq, vh = -xsq, c;
         const uint8_t* cp = mv_wsq + 4u * t;
@@ -172,7 +174,10 @@ void matvec_kdots(void)
             vh += (mv_x[j] + h) * (mv_x[j] + h);
         }
         c = (int64_t)((uint32_t)cp[0] | (uint32_t)cp[1] << 8 | (uint32_t)cp[2] << 16 | (uint32_t)cp[3] << 24);
-        mv_out[t] = (int32_t)((vl + 256 * vh - c + mv_kq) / 2);
+        mv_out[t] = (int32_t)((vl + 256 * vh - c + kq) / 2);
+        if (mv_out[t] > mv_kmax) {
+            mv_kmax = mv_out[t];
+        }
     }
 }
 
@@ -211,18 +216,14 @@ const uint8_t* att_exp8;
 uint8_t att_zc;
 uint16_t att_f;
 uint8_t att_sh;
+int32_t att_best;
 
 void __fastcall__ att_weights(uint8_t* p, const int32_t* s, uint16_t n)
 {
     uint16_t t;
-    int32_t best = s[0], idx;
+    int32_t best = att_best, idx;
     uint32_t total = 0, norm;
     uint8_t k;
-    for (t = 1; t < n; ++t) {
-        if (s[t] > best) {
-            best = s[t];
-        }
-    }
     for (t = 0; t < n; ++t) {
         idx = rescale(best - s[t], att_f, att_sh);
         p[t] = att_exp8[idx > 255 ? 255 : idx];

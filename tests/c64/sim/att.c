@@ -68,7 +68,10 @@ int main(void)
             acc[i] = (int32_t)rnd();
         }
         for (i = 0; i < N; ++i) {
-            p[i] = (uint8_t)(i % 5 == 0 ? 0 : rnd());
+            p[i] = (uint8_t)(i % 5 == 0 || i >= N - 3 || i % 13 < 3 ? 0 : rnd());   /* runs of p = 0, */
+        }                                           /* at the ends of both chunks too */
+        if (round & 1) {
+            p[20] = p[21] = p[22] = 0;
         }
         for (i = 0; i < N * hs; ++i) {
             printf("K %d\n", kv[i]);

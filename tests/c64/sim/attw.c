@@ -47,6 +47,12 @@ int main(void)
         if (round < 10 && round != 7) {
             att_sh = (uint8_t)(mag + rnd() % 16 + 1);       /* the range where idx varies */
         }
+        att_best = s[0];                                     /* the caller's max s */
+        for (i = 1; i < n; ++i) {
+            if (s[i] > att_best) {
+                att_best = s[i];
+            }
+        }
         att_weights(p, s, n);
         printf("W %u %u %u %u %u %u\n", n, att_zc, att_f, att_sh, att_inv, att_ish);
         for (i = 0; i < 256; ++i) {

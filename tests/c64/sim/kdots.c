@@ -1,7 +1,7 @@
 /*
  * kdots.c - sim65 harness: dot8.s's matvec_krow (a key's rows) and matvec_kdots (attention
  * scores by the matvec kernel) on pseudo-random int16 keys (the extremes +-32767 and -32768
- * included) stored as reu_format's KEY_ROWS says (offset binary like the weights), and int8 queries; prints "R hs n keys... q... scores..." for
+ * included) stored as reu_format's KEY_ROWS says (offset binary like the weights), and int8 queries; prints "R hs n keys... q... scores... max" for
  * tests/c64/test_maths_sim.py, and "E ..." where matvec_krow differs from the format.
  */
 #include <stdint.h>
@@ -31,7 +31,6 @@ int main(void)
     uint16_t i, t;
     uint8_t round, hs, j;
     int8_t lo, hi;
-    int16_t sq;
     uint32_t c;
 
     mul_init();
@@ -68,17 +67,12 @@ int main(void)
             q[j] = round >= 4 ? (j & 1 ? 127 : -127) : (int8_t)(rnd() % 255 - 127);
         }
         q[round % hs] = 0;
-        sq = 0;
-        for (j = 0; j < hs; ++j) {
-            sq += q[j];
-        }
         matvec_patch(q, hs);
         mv_reu = 0;
         mv_stride = hs;
         mv_rows = N;
         mv_wsq = (uint8_t*)cst;
         mv_out = s;
-        mv_kq = (int32_t)sq << 8;
         matvec_kdots();
         printf("R %u %u", hs, N);
         for (i = 0; i < N * hs; ++i) {
@@ -90,7 +84,7 @@ int main(void)
         for (t = 0; t < N; ++t) {
             printf(" %ld", s[t]);
         }
-        printf("\n");
+        printf(" %ld\n", mv_kmax);
     }
     return 0;
 }

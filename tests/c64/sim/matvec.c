@@ -5,6 +5,7 @@
  * Round 2: every shift 1..47 (e = 1..47, sS = 16). Round 3: shifts 17..24 with F = 2^14
  * (M = S = 2^15) and weights = 0 mod 4, so that every product is 0 mod 2^16: the negative
  * rows are ties, which round the other way.
+ * Then one contiguous group (stride = n = 43) over the same bytes.
  * The fake REU holds the weights as the image does, in offset binary (w + 128, reu_format.W8_BIAS).
  */
 #include <stdint.h>
@@ -118,6 +119,33 @@ int main(void)
             for (i = 0; i < ROWS; ++i) {
                 printf("O %ld\n", out[i]);
             }
+        }
+        /* contiguous rows (stride = n = 43: dot8.s's fetches without autoload), stored, with
+         * group 0's records: the fake REU read as a (ROWS, 43) matrix */
+        for (j = 0; j < 43; ++j) {
+            xq[j] = i8();
+            printf("X %d\n", xq[j]);
+        }
+        matvec_patch(zeros, 43);
+        mv_reu = 0;
+        mv_stride = 43;
+        mv_rows = ROWS;
+        mv_wsq = wsq;
+        matvec_wsq();
+        matvec_patch(xq, 43);
+        mv_out = out;
+        mv_rec = rec;
+        mv_rec_stride = 12;
+        mv_s = (uint16_t)(rnd() | 0x4000);
+        mv_ss = (uint8_t)(extreme >= 2 ? 16 : rnd() % 12);
+        if (extreme == 3) {
+            mv_s = 0x8000;
+        }
+        mv_add = 0;
+        printf("P %u %u\n", mv_s, mv_ss);
+        matvec_run();
+        for (i = 0; i < ROWS; ++i) {
+            printf("O %ld\n", out[i]);
         }
     }
     return 0;
