@@ -10,15 +10,8 @@
 #define N 300
 
 static int32_t v[N];
-static uint32_t r = 11;
-
-static uint32_t rnd(void)
-{
-    r ^= r << 13;
-    r ^= r >> 17;
-    r ^= r << 5;
-    return r;
-}
+#define XS_SEED 11
+#include "xorshift.h"
 
 int main(void)
 {

@@ -18,15 +18,8 @@ static int16_t kv[N * HS_MAX];
 static uint8_t p[N];
 static int32_t acc[HS_MAX];
 static int16_t out[HS_MAX];
-static uint32_t r = 99;
-
-static uint32_t rnd(void)
-{
-    r ^= r << 13;
-    r ^= r >> 17;
-    r ^= r << 5;
-    return r;
-}
+#define XS_SEED 99
+#include "xorshift.h"
 
 static void acc_put(uint8_t n)
 {

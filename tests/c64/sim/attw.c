@@ -14,15 +14,8 @@
 static int32_t s[N_MAX];
 static uint8_t p[N_MAX];
 static uint8_t exp8[256];
-static uint32_t r = 7;
-
-static uint32_t rnd(void)
-{
-    r ^= r << 13;
-    r ^= r >> 17;
-    r ^= r << 5;
-    return r;
-}
+#define XS_SEED 7
+#include "xorshift.h"
 
 int main(void)
 {

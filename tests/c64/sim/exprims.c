@@ -8,16 +8,9 @@
 
 #define N 40
 
-static uint32_t s = 12345;
+#define XS_SEED 12345
+#include "xorshift.h"
 static ex64_t a, b;
-
-static uint32_t rnd(void)
-{
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return s;
-}
 
 static void rnd64(ex64_t* r, uint8_t bits)
 /* a value of about 'bits' bits (signed when bits < 64), random sign */

@@ -13,15 +13,8 @@
 
 static int16_t tab[LEN];
 static int16_t hb[N], h3[N], h0[N];
-static uint32_t r = 11;
-
-static uint32_t rnd(void)
-{
-    r ^= r << 13;
-    r ^= r >> 17;
-    r ^= r << 5;
-    return r;
-}
+#define XS_SEED 11
+#include "xorshift.h"
 
 int main(void)
 {

@@ -16,15 +16,8 @@ static uint32_t cst[N];
 static int16_t key[N * HS_MAX];
 static int8_t q[HS_MAX];
 static int32_t s[N];
-static uint32_t r = 4242;
-
-static uint32_t rnd(void)
-{
-    r ^= r << 13;
-    r ^= r >> 17;
-    r ^= r << 5;
-    return r;
-}
+#define XS_SEED 4242
+#include "xorshift.h"
 
 int main(void)
 {

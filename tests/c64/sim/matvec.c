@@ -21,15 +21,8 @@ static uint8_t wsq[3 * ROWS * 3];
 static int8_t xq[64];
 static const int8_t zeros[64] = {0};
 static int32_t out[ROWS];
-static uint32_t s = 777;
-
-static uint32_t rnd(void)
-{
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return s;
-}
+#define XS_SEED 777
+#include "xorshift.h"
 
 static int8_t i8(void)
 {

@@ -6,15 +6,8 @@
 #include <stdio.h>
 #include "maths.h"
 
-static uint32_t s = 12345;
-
-static uint32_t rnd(void)
-{
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return s;
-}
+#define XS_SEED 12345
+#include "xorshift.h"
 
 int main(void)
 {

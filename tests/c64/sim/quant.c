@@ -13,7 +13,8 @@
 int16_t kvbuf[1024];   /* quant.s's TH table lives in model.c's KV chunk buffer */
 static int16_t x[N];
 static int8_t q[N];
-static uint32_t s = 4242;
+#define XS_SEED 4242
+#include "xorshift.h"
 
 /* (m, x): m = max |x| and a tie x; k = 0..13 with m a power of two, then two m a k, k = 0..7;
  * then |x| whose short product's byte 2 is $FE with a true carry of 2 (quant.s's guard) */
@@ -25,14 +26,6 @@ static const int16_t ties[TIES][2] = {
     {6669, -1024}, {3078, -2048}, {4064, -272}, {2032, -1720}, {1294, -1024}, {647, -512},
     {839, -512}, {508, -426}, {254, -151},
     {1690, -1018}, {1481, -379}, {27951, -15076}, {594, -442}};
-
-static uint32_t rnd(void)
-{
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return s;
-}
 
 static void run(uint8_t n)
 {

@@ -16,15 +16,8 @@ static const int16_t edges[NE] = {
     32766, 32767, -32767, -32767 - 1, 11585, -11585,
 };
 static int16_t v[N], v0[N], row[16];
-static uint32_t r = 77;
-
-static uint32_t rnd(void)
-{
-    r ^= r << 13;
-    r ^= r >> 17;
-    r ^= r << 5;
-    return r;
-}
+#define XS_SEED 77
+#include "xorshift.h"
 
 int main(void)
 {

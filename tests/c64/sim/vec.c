@@ -15,15 +15,8 @@ static const int32_t edges[] = {
 };
 static int32_t src[N];
 static int16_t x[N], dst[N], sat[N];
-static uint32_t r = 5;
-
-static uint32_t rnd(void)
-{
-    r ^= r << 13;
-    r ^= r >> 17;
-    r ^= r << 5;
-    return r;
-}
+#define XS_SEED 5
+#include "xorshift.h"
 
 int main(void)
 {
