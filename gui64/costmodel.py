@@ -22,11 +22,12 @@ import numpy as np
 PAL_HZ = 985_248  # C64 PAL CPU clock, cycles per second
 NTSC_HZ = 1_022_727
 
-# Prior constants for our integer program (6502 cycles). Table-driven 8x8 multiply with a 16/24-bit
-# accumulate costs a few tens of cycles per multiply-accumulate; attention adds the exp table
-# lookup and REU DMA of one cached key and value row per head and position.
-CYCLES_PER_MAC = 40
-CYCLES_PER_ATTENTION_MAC = 70
+# Prior constants for our integer program (6502 cycles), from `gui64 bench` on stories260K: ~23
+# cycles per multiply-add in the kernel plus the per-row rescale, quantisation, norms and
+# activations come to ~50 per matrix multiply-add; attention (scores by the kernel, exp weights,
+# value sums, REU DMA per head and position) to ~100 per attention multiply-add.
+CYCLES_PER_MAC = 50
+CYCLES_PER_ATTENTION_MAC = 100
 CYCLES_OVERHEAD_PER_LAYER = 60_000  # rmsnorm, RoPE, activations, REU row set-up
 CYCLES_OVERHEAD_PER_TOKEN = 200_000  # classifier softmax/sampling, status block, screen output
 # Exact mode: int16 x int16 products (four 8x8 multiplies), 32-bit values elsewhere, a division per
