@@ -47,6 +47,7 @@
 ; (hi = 0), 85 (hi = -1), 150 (other hi), plus about 70 per row (40 when p = 0).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr3, tmp1-tmp3
+        .include "qsq.inc"              ; MSET, PROD
 
         .export _att_values, _att_weights, _att_hs, _att_acc, _att_recip, _att_out, _att_inv, _att_ish
         .export _att_exp8, _att_zc, _att_f, _att_sh, _att_best
@@ -123,15 +124,6 @@ args:   eor     #$FF                    ; -n = ~n + 1
         asl                             ;
         sta     arow                    ;
         rts                             ;
-
-; mset: multiplicand A (as mul.s's mset)
-.macro  MSET
-        sta     mp1                     ;
-        sta     mp2                     ;
-        eor     #$FF                    ;
-        sta     mp3                     ;
-        sta     mp4                     ;
-.endmacro
 
 
 ; ----------------------------------------------------------------------------
@@ -386,16 +378,6 @@ _att_values:
         beq     @skip                   ;
         jmp     @nz                     ;
 @out:   rts                             ;
-
-; PROD set: A = high, X = low byte of (multiplicand of pointer set p1..p4) * Y
-.macro  PROD    p1, p2, p3, p4
-        sec                             ;
-        lda     (p1),y                  ;
-        sbc     (p3),y                  ;
-        tax                             ;
-        lda     (p2),y                  ;
-        sbc     (p4),y                  ;
-.endmacro
 
 ; BYTEK k: mr[k..k+2] = mr[k..k+1] + d_k * f (mr[k+2] new), d_k = wd+k; clobbers A X Y
 .macro  BYTEK   k

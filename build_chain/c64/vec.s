@@ -50,6 +50,7 @@
 ; pair (rope).
 ;
         .include "zeropage.inc"         ; sp, sreg, ptr1-ptr4, tmp1-tmp4
+        .include "qsq.inc"              ; MSET, PROD
 
         .export _vec_sat16, _vec_residual, _vec_gate, _vec_argmax, _vec_rope, _rope_hs
         .export _gate_tab, _gate_frac, _gate_half, _gate_last
@@ -403,22 +404,12 @@ _vec_gate:
         sta     mr5                     ;
         ldy     mr7                     ; H = |d| hi * frac: mr4 (H0), mr5 (H1)
         beq     :+                      ; (A = 0)
-        sec                             ;
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        tax                             ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
+        PROD    mp1, mp2, mp3, mp4      ;
         sta     mr5                     ;
         txa                             ;
 :       sta     mr4                     ;
         ldy     mr6                     ; L = |d| lo * frac
-        sec                             ;
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        tax                             ; L0
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ; L1
+        PROD    mp1, mp2, mp3, mp4      ; X = L0, A = L1
         cpx     tmp4                    ; C = rounding carry
         adc     mr4                     ; R = (P + rounding) >> 8 = L1 + H0 + C, H1 + carry
         sta     mr4                     ;
@@ -474,11 +465,7 @@ _vec_gate:
         sbc     sreg+1                  ;
         sta     sreg+1                  ;
 :       lda     sreg                    ; |s| lo * |h3| -> mr0-mr2 (mset)
-        sta     mp1                     ;
-        sta     mp2                     ;
-        eor     #$FF                    ;
-        sta     mp3                     ;
-        sta     mp4                     ;
+        MSET                            ;
         ldy     mr6                     ;
         sec                             ;
         lda     (mp1),y                 ;
@@ -492,12 +479,7 @@ _vec_gate:
         sta     mr4                     ; the window's guard byte
         ldy     mr7                     ; (|h3| hi = 0: mr2 = 0)
         beq     @p1                     ;
-        sec                             ;
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        tax                             ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
+        PROD    mp1, mp2, mp3, mp4      ;
         sta     mr2                     ;
         txa                             ;
         clc                             ;
@@ -508,18 +490,9 @@ _vec_gate:
 @p1:    sta     mr2                     ;
         lda     sreg+1                  ; |s| hi * |h3| at byte 1 (|s| hi = 0: done)
         beq     @rnd                    ;
-        sta     mp1                     ; (mset)
-        sta     mp2                     ;
-        eor     #$FF                    ;
-        sta     mp3                     ;
-        sta     mp4                     ;
+        MSET                            ; (mset)
         ldy     mr6                     ;
-        sec                             ;
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        tax                             ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
+        PROD    mp1, mp2, mp3, mp4      ;
         tay                             ;
         txa                             ;
         clc                             ;
@@ -532,12 +505,7 @@ _vec_gate:
         inc     mr3                     ;
 :       ldy     mr7                     ;
         beq     @rnd                    ;
-        sec                             ;
-        lda     (mp1),y                 ;
-        sbc     (mp3),y                 ;
-        tax                             ;
-        lda     (mp2),y                 ;
-        sbc     (mp4),y                 ;
+        PROD    mp1, mp2, mp3, mp4      ;
         tay                             ;
         txa                             ;
         clc                             ;
@@ -806,11 +774,7 @@ rprod:  sta     mp1                     ; |v| lo (mset)
         sta     mr0+6,x                 ;
         lda     sreg+1                  ; |v| hi
         beq     @done                   ;
-        sta     mp1                     ; (mset)
-        sta     mp2                     ;
-        eor     #$FF                    ;
-        sta     mp3                     ;
-        sta     mp4                     ;
+        MSET                            ; (mset)
         ldy     rcs                     ; hi * c
         sec                             ;
         lda     (mp1),y                 ;
